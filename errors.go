@@ -1,0 +1,124 @@
+package giotls
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrorCode is GIO's GTlsError: the kind of TLS failure, with the same values.
+type ErrorCode int
+
+const (
+	ErrorUnavailable            ErrorCode = iota // G_TLS_ERROR_UNAVAILABLE: no TLS support
+	ErrorMisc                                    // G_TLS_ERROR_MISC: a miscellaneous TLS error
+	ErrorBadCertificate                          // G_TLS_ERROR_BAD_CERTIFICATE: the certificate was not acceptable
+	ErrorNotTLS                                  // G_TLS_ERROR_NOT_TLS: the peer does not speak TLS
+	ErrorHandshake                               // G_TLS_ERROR_HANDSHAKE: the handshake failed
+	ErrorCertificateRequired                     // G_TLS_ERROR_CERTIFICATE_REQUIRED: the peer required a certificate we did not send
+	ErrorEOF                                     // G_TLS_ERROR_EOF: the peer closed without close_notify
+	ErrorInappropriateFallback                   // G_TLS_ERROR_INAPPROPRIATE_FALLBACK: a downgrade was detected
+	ErrorBadCertificatePassword                  // G_TLS_ERROR_BAD_CERTIFICATE_PASSWORD: a wrong or missing password
+)
+
+var errorCodeNames = [...]string{
+	ErrorUnavailable:            "unavailable",
+	ErrorMisc:                   "misc",
+	ErrorBadCertificate:         "bad-certificate",
+	ErrorNotTLS:                 "not-tls",
+	ErrorHandshake:              "handshake",
+	ErrorCertificateRequired:    "certificate-required",
+	ErrorEOF:                    "eof",
+	ErrorInappropriateFallback:  "inappropriate-fallback",
+	ErrorBadCertificatePassword: "bad-certificate-password",
+}
+
+// String returns GIO's nick for the code, such as "bad-certificate".
+func (c ErrorCode) String() string {
+	if c >= 0 && int(c) < len(errorCodeNames) {
+		return errorCodeNames[c]
+	}
+	return fmt.Sprintf("ErrorCode(%d)", int(c))
+}
+
+// Error is a TLS error in GIO's terms: a GTlsError code, a message for people,
+// and the underlying cause, if any.
+//
+// errors.Is(err, ErrBadCertificate) and its siblings match any *Error with
+// the same Code, so callers need not unwrap.
+type Error struct {
+	Code    ErrorCode
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = e.Code.String()
+	}
+	if e.Err != nil {
+		return "giotls: " + msg + ": " + e.Err.Error()
+	}
+	return "giotls: " + msg
+}
+
+// Unwrap returns the underlying cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is an *Error with the same Code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// Sentinels for errors.Is, one per ErrorCode.
+var (
+	ErrUnavailable            error = &Error{Code: ErrorUnavailable, Message: "TLS support is not available"}
+	ErrMisc                   error = &Error{Code: ErrorMisc, Message: "TLS error"}
+	ErrBadCertificate         error = &Error{Code: ErrorBadCertificate, Message: "Unacceptable TLS certificate"}
+	ErrNotTLS                 error = &Error{Code: ErrorNotTLS, Message: "Peer does not speak TLS"}
+	ErrHandshake              error = &Error{Code: ErrorHandshake, Message: "TLS handshake failed"}
+	ErrCertificateRequired    error = &Error{Code: ErrorCertificateRequired, Message: "TLS connection peer did not send a certificate"}
+	ErrEOF                    error = &Error{Code: ErrorEOF, Message: "TLS connection closed unexpectedly"}
+	ErrInappropriateFallback  error = &Error{Code: ErrorInappropriateFallback, Message: "Inappropriate TLS protocol fallback"}
+	ErrBadCertificatePassword error = &Error{Code: ErrorBadCertificatePassword, Message: "Wrong or missing certificate password"}
+)
+
+// newError returns an *Error with code, message and cause.
+func newError(code ErrorCode, cause error, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Err: cause}
+}
+
+// ChannelBindingType is GIO's GTlsChannelBindingType.
+type ChannelBindingType int
+
+const (
+	// ChannelBindingTLSUnique is "tls-unique" (RFC 5929, section 3): TLS 1.2 only.
+	ChannelBindingTLSUnique ChannelBindingType = iota
+	// ChannelBindingTLSServerEndPoint is "tls-server-end-point" (RFC 5929, section 4).
+	ChannelBindingTLSServerEndPoint
+	// ChannelBindingTLSExporter is "tls-exporter" (RFC 9266).
+	ChannelBindingTLSExporter
+)
+
+// String returns the binding's registered name, such as "tls-unique".
+func (t ChannelBindingType) String() string {
+	switch t {
+	case ChannelBindingTLSUnique:
+		return "tls-unique"
+	case ChannelBindingTLSServerEndPoint:
+		return "tls-server-end-point"
+	case ChannelBindingTLSExporter:
+		return "tls-exporter"
+	}
+	return fmt.Sprintf("ChannelBindingType(%d)", int(t))
+}
+
+// Channel binding errors (GIO's GTlsChannelBindingError).
+var (
+	ErrBindingNotImplemented = errors.New("giotls: channel binding is not implemented")
+	ErrBindingInvalidState   = errors.New("giotls: channel binding data is not available in this connection state")
+	ErrBindingNotAvailable   = errors.New("giotls: channel binding data is not available for this connection")
+	ErrBindingNotSupported   = errors.New("giotls: channel binding type is not supported for this connection")
+	ErrBindingGeneral        = errors.New("giotls: channel binding failed")
+)
