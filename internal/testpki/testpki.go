@@ -85,6 +85,7 @@ type config struct {
 	maxPathLenSet    bool
 	permittedDNS     []string
 	excludedDNS      []string
+	permittedIPs     []*net.IPNet
 	extraExtensions  []pkix.Extension
 	serial           *big.Int
 	subjectKeyID     []byte
@@ -183,6 +184,21 @@ func MaxPathLen(n int) Option {
 // 4.2.1.10), marked critical.
 func PermittedDNSDomains(domains ...string) Option {
 	return func(c *config) { c.permittedDNS = append(c.permittedDNS, domains...) }
+}
+
+// PermittedIPRanges adds permitted IP address name constraints, written as
+// CIDR ("10.0.0.0/8"), marked critical.
+func PermittedIPRanges(cidrs ...string) Option {
+	return func(c *config) {
+		for _, s := range cidrs {
+			_, n, err := net.ParseCIDR(s)
+			if err != nil {
+				c.ipErr = fmt.Errorf("testpki: bad CIDR %q", s)
+				continue
+			}
+			c.permittedIPs = append(c.permittedIPs, n)
+		}
+	}
 }
 
 // ExcludedDNSDomains adds excluded DNS name constraints.
@@ -503,9 +519,10 @@ func (cfg *config) template(ca bool, pub crypto.PublicKey) (*x509.Certificate, e
 		IsCA:                  ca,
 		PermittedDNSDomains:   cfg.permittedDNS,
 		ExcludedDNSDomains:    cfg.excludedDNS,
+		PermittedIPRanges:     cfg.permittedIPs,
 		ExtraExtensions:       cfg.extraExtensions,
 	}
-	if len(cfg.permittedDNS)+len(cfg.excludedDNS) > 0 {
+	if len(cfg.permittedDNS)+len(cfg.excludedDNS)+len(cfg.permittedIPs) > 0 {
 		t.PermittedDNSDomainsCritical = true
 	}
 	if cfg.org != "" {
