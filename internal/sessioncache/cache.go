@@ -1,0 +1,331 @@
+package sessioncache
+
+import (
+	"crypto/tls"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for [Options]; the first and last are GIO's.
+const (
+	DefaultMaxKeys          = 50
+	DefaultMaxTicketsPerKey = 8
+	DefaultMaxAge           = 10 * time.Minute
+)
+
+// maxLifetime is the longest a client may keep a ticket, whatever the server
+// says (RFC 8446, Section 4.6.1).
+const maxLifetime = 7 * 24 * time.Hour
+
+// Options configure a [Cache]. Zero or negative values select the defaults.
+type Options struct {
+	MaxKeys          int           // keys kept; the least recently used is evicted
+	MaxTicketsPerKey int           // TLS 1.3 tickets queued per key; the oldest is dropped
+	MaxAge           time.Duration // age cap from [Entry.Born]; at most seven days
+	Now              func() time.Time
+}
+
+// An Entry is a session as the cache stores it.
+type Entry struct {
+	State *tls.ClientSessionState
+	// TLS13 marks a single-use TLS 1.3 ticket, queued and handed out once.
+	// Otherwise the state is a TLS 1.2 session, which replaces the key's
+	// previous one and is handed out as often as asked.
+	TLS13 bool
+	// Lifetime is the server's ticket_lifetime (0: unknown). The entry
+	// expires that long after Put, and never later than Born+MaxAge.
+	Lifetime time.Duration
+	// Born is when the full handshake that began the session's resumption
+	// chain took place. Put treats the zero time as now. Sessions received on
+	// a resumed connection inherit the Born of the session it resumed, so that
+	// resuming and renewing cannot extend the age cap.
+	Born time.Time
+}
+
+// item is a stored Entry.
+type item struct {
+	Entry
+	expires time.Time
+	cache   *Cache  // the cache it was put in, nil if none
+	owner   *bucket // nil once out of the cache; guarded by cache.mu
+	// claimed is set when a TLS 1.3 ticket is handed out by Take, TakeThis
+	// or ConnCache.CopyFrom: whoever sets it is the only one to present it.
+	claimed atomic.Bool
+}
+
+// bucket holds one key's sessions; buckets form the LRU list.
+type bucket struct {
+	key        string
+	tickets    []*item // oldest first
+	tls12      *item
+	prev, next *bucket
+}
+
+// A Cache holds TLS client sessions under [Key]s. It is safe for concurrent
+// use. See the package documentation for the rules it enforces.
+type Cache struct {
+	maxKeys, maxTickets int
+	maxAge              time.Duration
+	now                 func() time.Time
+
+	mu       sync.Mutex
+	buckets  map[string]*bucket
+	byState  map[*tls.ClientSessionState]*item
+	lru      bucket // sentinel: lru.next is the most recently used
+	sessions int
+}
+
+// New returns an empty cache.
+func New(o Options) *Cache {
+	c := &Cache{
+		maxKeys:    o.MaxKeys,
+		maxTickets: o.MaxTicketsPerKey,
+		maxAge:     o.MaxAge,
+		now:        o.Now,
+		buckets:    make(map[string]*bucket),
+		byState:    make(map[*tls.ClientSessionState]*item),
+	}
+	if c.maxKeys <= 0 {
+		c.maxKeys = DefaultMaxKeys
+	}
+	if c.maxTickets <= 0 {
+		c.maxTickets = DefaultMaxTicketsPerKey
+	}
+	if c.maxAge <= 0 {
+		c.maxAge = DefaultMaxAge
+	}
+	c.maxAge = min(c.maxAge, maxLifetime)
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.lru.next, c.lru.prev = &c.lru, &c.lru
+	return c
+}
+
+var defaultCache = New(Options{})
+
+// Default returns the process-wide cache, with default options.
+func Default() *Cache { return defaultCache }
+
+// newItem computes when e expires; nil if it already has.
+func newItem(e Entry, now time.Time, maxAge time.Duration) *item {
+	if e.Born.IsZero() || e.Born.After(now) {
+		e.Born = now
+	}
+	expires := e.Born.Add(maxAge)
+	if e.Lifetime > 0 && now.Add(e.Lifetime).Before(expires) {
+		expires = now.Add(e.Lifetime)
+	}
+	if now.Add(maxLifetime).Before(expires) {
+		expires = now.Add(maxLifetime)
+	}
+	if !now.Before(expires) {
+		return nil
+	}
+	return &item{Entry: e, expires: expires}
+}
+
+// Put stores e under key. A TLS 1.3 ticket joins the key's queue, dropping
+// the oldest when the queue is full; a TLS 1.2 state replaces the key's
+// previous one. A new key evicts the least recently used one when the cache
+// is full. Put ignores a nil State and an entry that has already expired.
+func (c *Cache) Put(key string, e Entry) { c.put(key, e) }
+
+func (c *Cache) put(key string, e Entry) *item {
+	if e.State == nil {
+		return nil
+	}
+	it := newItem(e, c.now(), c.maxAge)
+	if it == nil {
+		return nil
+	}
+	it.cache = c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.byState[e.State]; old != nil {
+		c.remove(old) // the same state again: keep one copy, the newer
+	}
+	b := c.buckets[key]
+	if b == nil {
+		if len(c.buckets) >= c.maxKeys {
+			c.removeBucket(c.lru.prev)
+		}
+		b = &bucket{key: key}
+		c.buckets[key] = b
+	} else {
+		c.unlink(b)
+	}
+	c.pushFront(b)
+	it.owner = b
+	c.byState[e.State] = it
+	c.sessions++
+	// Add first, then drop what it displaces: b never empties on the way.
+	if e.TLS13 {
+		b.tickets = append(b.tickets, it)
+		if len(b.tickets) > c.maxTickets {
+			c.remove(b.tickets[0])
+		}
+	} else {
+		old := b.tls12
+		b.tls12 = it
+		if old != nil {
+			old.owner = nil
+			delete(c.byState, old.State)
+			c.sessions--
+		}
+	}
+	return it
+}
+
+// Take returns a session to offer for key: the oldest unexpired TLS 1.3
+// ticket, removed as it is returned so that it is never offered twice
+// (RFC 8446, Appendix C.4); else the key's TLS 1.2 state, which stays.
+// Expired sessions met on the way are dropped. The returned Entry has Born
+// filled in.
+func (c *Cache) Take(key string) (Entry, bool) {
+	it := c.take(key)
+	if it == nil {
+		return Entry{}, false
+	}
+	return it.Entry, true
+}
+
+func (c *Cache) take(key string) *item {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.buckets[key]
+	if b == nil {
+		return nil
+	}
+	var found *item
+	for len(b.tickets) > 0 && found == nil {
+		it := b.tickets[0]
+		c.remove(it)
+		if now.Before(it.expires) && it.claimed.CompareAndSwap(false, true) {
+			found = it
+		}
+	}
+	if found == nil && b.tls12 != nil {
+		if now.Before(b.tls12.expires) {
+			found = b.tls12
+		} else {
+			c.remove(b.tls12)
+		}
+	}
+	if b.prev != nil { // not emptied by remove
+		c.unlink(b)
+		c.pushFront(b)
+	}
+	return found
+}
+
+// TakeThis removes exactly s, under whatever key it is, and reports whether
+// it was there, unexpired and (for a TLS 1.3 ticket) not yet handed out. It
+// lets a caller that saw s arrive claim it for itself.
+func (c *Cache) TakeThis(s *tls.ClientSessionState) bool {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	it := c.byState[s]
+	if it == nil {
+		return false
+	}
+	c.remove(it)
+	if !now.Before(it.expires) {
+		return false
+	}
+	return !it.TLS13 || it.claimed.CompareAndSwap(false, true)
+}
+
+// Forget removes s if it is still cached: the server rejected it, or
+// crypto/tls found it unusable.
+func (c *Cache) Forget(s *tls.ClientSessionState) {
+	if s == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if it := c.byState[s]; it != nil {
+		c.remove(it)
+	}
+}
+
+// Len reports how many keys and sessions the cache holds, expired ones that
+// have not been dropped yet included.
+func (c *Cache) Len() (keys, sessions int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.buckets), c.sessions
+}
+
+// claim takes it for a single presentation, removing it from its cache if
+// it is still there.
+func (it *item) claim() bool {
+	if !it.claimed.CompareAndSwap(false, true) {
+		return false
+	}
+	if c := it.cache; c != nil {
+		c.mu.Lock()
+		c.remove(it)
+		c.mu.Unlock()
+	}
+	return true
+}
+
+// remove takes it out of its bucket, and the bucket out of the cache once
+// empty. c.mu must be held.
+func (c *Cache) remove(it *item) {
+	b := it.owner
+	if b == nil {
+		return
+	}
+	if b.tls12 == it {
+		b.tls12 = nil
+	} else {
+		for i, t := range b.tickets {
+			if t == it {
+				copy(b.tickets[i:], b.tickets[i+1:])
+				b.tickets[len(b.tickets)-1] = nil
+				b.tickets = b.tickets[:len(b.tickets)-1]
+				break
+			}
+		}
+	}
+	it.owner = nil
+	delete(c.byState, it.State)
+	c.sessions--
+	if b.tls12 == nil && len(b.tickets) == 0 {
+		c.unlink(b)
+		delete(c.buckets, b.key)
+	}
+}
+
+func (c *Cache) removeBucket(b *bucket) {
+	for _, it := range b.tickets {
+		it.owner = nil
+		delete(c.byState, it.State)
+		c.sessions--
+	}
+	if b.tls12 != nil {
+		b.tls12.owner = nil
+		delete(c.byState, b.tls12.State)
+		c.sessions--
+	}
+	b.tickets, b.tls12 = nil, nil
+	c.unlink(b)
+	delete(c.buckets, b.key)
+}
+
+func (c *Cache) pushFront(b *bucket) {
+	b.prev, b.next = &c.lru, c.lru.next
+	b.prev.next, b.next.prev = b, b
+}
+
+func (c *Cache) unlink(b *bucket) {
+	if b.prev != nil {
+		b.prev.next, b.next.prev = b.next, b.prev
+		b.prev, b.next = nil, nil
+	}
+}

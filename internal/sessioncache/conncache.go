@@ -1,0 +1,213 @@
+package sessioncache
+
+import (
+	"crypto/tls"
+	"slices"
+	"sync"
+	"time"
+)
+
+// A ConnCache is the [tls.ClientSessionCache] of one connection: give each
+// tls.Config (one per connection) its own. It ignores the key crypto/tls
+// passes, which is only the ServerName, and stores and looks up sessions
+// under the key it was built with. It records the sessions its connection
+// received, so that [ConnCache.CopyFrom] can hand them to another
+// connection, and it reports whether it offered one.
+//
+// A ConnCache is safe for concurrent use: crypto/tls calls Put from Read
+// for TLS 1.3 tickets while another goroutine may copy from it.
+type ConnCache struct {
+	cache      *Cache // nil: nothing shared; only CopyFrom feeds Get
+	key        string
+	now        func() time.Time
+	maxRecords int
+
+	mu        sync.Mutex
+	asked     bool   // Get was called
+	copied    *item  // from CopyFrom: what Get offers instead of a lookup
+	offered   *item  // what Get handed out
+	forgotten bool   // crypto/tls asked to forget offered
+	resumed   int8   // from SetConnectionState: 1 resumed, -1 not, 0 unknown
+	version   uint16 // from SetConnectionState, 0 if not told
+	received  []*item
+}
+
+// NewConnCache returns a connection's adapter over c (nil: a connection that
+// shares no sessions, though CopyFrom still works both ways), storing under
+// key (see [Key]). The key must describe the client certificate the
+// connection has when the handshake starts: the lookup happens before the
+// server asks for one.
+func NewConnCache(c *Cache, key string) *ConnCache {
+	cc := &ConnCache{cache: c, key: key, now: time.Now, maxRecords: DefaultMaxTicketsPerKey}
+	if c != nil {
+		cc.now, cc.maxRecords = c.now, c.maxTickets
+	}
+	return cc
+}
+
+var _ tls.ClientSessionCache = (*ConnCache)(nil)
+
+// Get returns the session CopyFrom set, if any, else one taken from the
+// cache under the connection's key (see [Cache.Take]). crypto/tls calls it
+// once, before the ClientHello; key is ignored.
+func (cc *ConnCache) Get(key string) (*tls.ClientSessionState, bool) {
+	cc.mu.Lock()
+	cc.asked = true
+	it := cc.copied
+	cc.copied = nil
+	cc.mu.Unlock()
+	if it == nil && cc.cache != nil {
+		it = cc.cache.take(cc.key)
+	}
+	if it == nil {
+		return nil, false
+	}
+	cc.mu.Lock()
+	cc.offered = it
+	cc.mu.Unlock()
+	return it.State, true
+}
+
+// Put stores a session the connection received, under the connection's key;
+// key is ignored. The protocol version and ticket lifetime come from
+// [Describe] (failing that, from SetConnectionState; failing that, the
+// session is taken for a single-use TLS 1.3 ticket). A session received
+// after offering one inherits its Born, unless SetConnectionState said the
+// server did not resume: renewing a session never extends its age cap.
+//
+// Put(key, nil) is crypto/tls saying that the session Get offered failed or
+// is unusable: it is removed from the cache.
+func (cc *ConnCache) Put(key string, s *tls.ClientSessionState) {
+	if s == nil {
+		cc.mu.Lock()
+		it := cc.offered
+		cc.forgotten = it != nil
+		cc.mu.Unlock()
+		if it != nil && cc.cache != nil {
+			cc.cache.Forget(it.State)
+		}
+		return
+	}
+	e := Entry{State: s, TLS13: true}
+	info, err := Describe(s)
+	cc.mu.Lock()
+	if err == nil {
+		e.TLS13, e.Lifetime = info.TLS13(), info.Lifetime
+	} else if cc.version != 0 {
+		e.TLS13 = cc.version >= tls.VersionTLS13
+	}
+	if cc.offered != nil && !cc.forgotten && cc.resumed >= 0 {
+		e.Born = cc.offered.Born
+	}
+	cc.mu.Unlock()
+	var it *item
+	if cc.cache != nil {
+		it = cc.cache.put(cc.key, e)
+	} else {
+		it = newItem(e, cc.now(), DefaultMaxAge)
+	}
+	if it == nil {
+		return
+	}
+	cc.mu.Lock()
+	cc.received = append(cc.received, it)
+	if len(cc.received) > cc.maxRecords {
+		cc.received = slices.Delete(cc.received, 0, len(cc.received)-cc.maxRecords)
+	}
+	cc.mu.Unlock()
+}
+
+// SetConnectionState tells the adapter the negotiated version and whether
+// the server accepted resumption; call it from tls.Config.VerifyConnection,
+// which crypto/tls runs before it Puts a TLS 1.2 ticket. It is optional: it
+// refines the Born of later sessions (a full handshake starts a new chain)
+// and gives the version when [Describe] cannot.
+func (cc *ConnCache) SetConnectionState(cs tls.ConnectionState) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.version = cs.Version
+	cc.resumed = -1
+	if cs.DidResume {
+		cc.resumed = 1
+	}
+}
+
+// Offered reports whether Get handed out a session. crypto/tls may still
+// have declined to use it; tls.ConnectionState.DidResume says whether the
+// server accepted it.
+func (cc *ConnCache) Offered() bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.offered != nil
+}
+
+// CopyFrom makes the next Get offer a session of src's, whatever the keys,
+// for protocols whose servers demand that a second connection resume the
+// first one's session (FTP over TLS: the data connection goes to another
+// port). It claims a fresh TLS 1.3 ticket src received, the newest, if one
+// is left that was never handed out; otherwise it reuses src's latest
+// session knowingly: the TLS 1.2 state, or a TLS 1.3 ticket presented once
+// already, which lets observers link the two connections (RFC 8446, Appendix
+// C.4) but is what such servers require. It reports whether it found a
+// session; it does nothing once cc's Get has been called.
+func (cc *ConnCache) CopyFrom(src *ConnCache) bool {
+	if src == nil || src == cc {
+		return false
+	}
+	cc.mu.Lock()
+	asked := cc.asked
+	cc.mu.Unlock()
+	if asked {
+		return false // not to spend a ticket for nothing
+	}
+	now := cc.now()
+	src.mu.Lock()
+	recs := slices.Clone(src.received)
+	if src.offered != nil && !src.forgotten && src.resumed >= 0 {
+		// The session src resumed is its oldest; it may be the only one
+		// (TLS 1.3 before any Read, TLS 1.2 without a new ticket).
+		recs = slices.Insert(recs, 0, src.offered)
+	}
+	src.mu.Unlock()
+	var pick *item
+	for _, it := range slices.Backward(recs) {
+		if it.TLS13 && now.Before(it.expires) && it.claim() {
+			pick = it
+			break
+		}
+	}
+	if pick == nil {
+		for _, it := range slices.Backward(recs) {
+			if now.Before(it.expires) {
+				pick = it
+				break
+			}
+		}
+	}
+	if pick == nil {
+		return false
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.asked {
+		return false
+	}
+	cc.copied = pick
+	return true
+}
+
+// Discard removes from the cache every session this connection received,
+// and forgets them: for a connection whose peer was rejected after its
+// handshake, so that nothing it brought is ever offered.
+func (cc *ConnCache) Discard() {
+	cc.mu.Lock()
+	recs := cc.received
+	cc.received = nil
+	cc.mu.Unlock()
+	if cc.cache == nil {
+		return
+	}
+	for _, it := range recs {
+		cc.cache.Forget(it.State)
+	}
+}
