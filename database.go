@@ -1,6 +1,14 @@
 package giotls
 
-import "context"
+import (
+	"context"
+	"crypto/x509"
+	"encoding/asn1"
+	"strconv"
+	"strings"
+
+	"github.com/giotls/giotls/internal/verify"
+)
 
 // Purpose is the extended key usage a chain is verified for, as an OID string
 // (GIO's G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER and _CLIENT).
@@ -26,4 +34,42 @@ type Database interface {
 	// LookupCertificatesIssuedBy returns the certificates the database holds
 	// whose issuer is the DER subject issuerRawSubject.
 	LookupCertificatesIssuedBy(ctx context.Context, issuerRawSubject []byte, interaction Interaction) ([]*Certificate, error)
+}
+
+// NewDatabase returns a database that trusts anchors and holds crls: a
+// certificate a CRL lists, signed by that certificate's issuer, is
+// CertificateRevoked. The database indexes the anchors once; verifications
+// then cost map lookups, not scans. Certificates passed in must not be
+// modified afterwards.
+func NewDatabase(anchors []*x509.Certificate, crls ...*x509.RevocationList) Database {
+	return &storeDatabase{store: verify.NewStore(anchors, crls)}
+}
+
+// NewDatabaseFromPEM returns a database of the "CERTIFICATE" and "X509 CRL"
+// blocks in data, as NewFileDatabase reads them from a file.
+func NewDatabaseFromPEM(data []byte) (Database, error) {
+	anchors, crls, err := parseAnchors(data, "PEM data")
+	if err != nil {
+		return nil, err
+	}
+	return &storeDatabase{store: verify.NewStore(anchors, crls)}, nil
+}
+
+// purposeOID parses a Purpose; the empty Purpose requires nothing.
+func purposeOID(p Purpose) (asn1.ObjectIdentifier, error) {
+	if p == "" {
+		return nil, nil
+	}
+	var oid asn1.ObjectIdentifier
+	for _, part := range strings.Split(string(p), ".") {
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 0 {
+			return nil, newError(ErrorMisc, nil, "invalid purpose %q: not an OID", string(p))
+		}
+		oid = append(oid, n)
+	}
+	if len(oid) < 2 {
+		return nil, newError(ErrorMisc, nil, "invalid purpose %q: not an OID", string(p))
+	}
+	return oid, nil
 }

@@ -1,0 +1,123 @@
+package giotls
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+
+	"github.com/giotls/giotls/internal/verify"
+)
+
+// NewFileDatabase returns a database of the trust anchors in the PEM file
+// anchorsPath, as GIO's GTlsFileDatabase: every "CERTIFICATE" block is an
+// anchor, every "X509 CRL" block a revocation list. A file that cannot be
+// read, holds a block that cannot be parsed, or holds no certificate at all
+// is an error. The file is read once.
+func NewFileDatabase(anchorsPath string) (Database, error) {
+	data, err := os.ReadFile(anchorsPath)
+	if err != nil {
+		return nil, newError(ErrorMisc, err, "Failed to load file %s", anchorsPath)
+	}
+	anchors, crls, err := parseAnchors(data, anchorsPath)
+	if err != nil {
+		return nil, err
+	}
+	return &storeDatabase{store: verify.NewStore(anchors, crls), path: anchorsPath}, nil
+}
+
+// parseAnchors returns the certificates and CRLs of a PEM bundle (or the one
+// certificate of a DER file); what names it in errors.
+func parseAnchors(data []byte, what string) ([]*x509.Certificate, []*x509.RevocationList, error) {
+	if !bytes.Contains(data, []byte("-----BEGIN ")) {
+		if c, err := x509.ParseCertificate(data); err == nil {
+			return []*x509.Certificate{c}, nil, nil
+		}
+		return nil, nil, newError(ErrorBadCertificate, nil, "Failed to load %s: no PEM-encoded certificate found", what)
+	}
+	var anchors []*x509.Certificate
+	var crls []*x509.RevocationList
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		switch block.Type {
+		case "CERTIFICATE", "X509 CERTIFICATE":
+			c, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return nil, nil, newError(ErrorBadCertificate, err, "Failed to load %s: bad certificate %d", what, len(anchors)+1)
+			}
+			anchors = append(anchors, c)
+		case "X509 CRL":
+			l, err := x509.ParseRevocationList(block.Bytes)
+			if err != nil {
+				return nil, nil, newError(ErrorBadCertificate, err, "Failed to load %s: bad CRL %d", what, len(crls)+1)
+			}
+			crls = append(crls, l)
+		}
+	}
+	if len(anchors) == 0 {
+		return nil, nil, newError(ErrorBadCertificate, nil, "Failed to load %s: no certificate found", what)
+	}
+	return anchors, crls, nil
+}
+
+// storeDatabase is the Database of NewFileDatabase, NewDatabase and
+// SystemDatabase: an indexed set of anchors and CRLs.
+type storeDatabase struct {
+	store *verify.Store
+	path  string // the anchors file, "" for others
+}
+
+// VerifyChain implements Database. The flags are computed by
+// internal/verify on the best path from chain to an anchor of the
+// database; see its documentation for what each flag covers.
+func (d *storeDatabase) VerifyChain(ctx context.Context, chain *Certificate, purpose Purpose, identity Connectable,
+	interaction Interaction) (CertificateFlags, error) {
+	return verifyWithStore(ctx, d.store, chain, purpose, identity)
+}
+
+// LookupCertificateIssuer implements Database: the anchor whose subject is
+// cert's issuer and whose key signed it.
+func (d *storeDatabase) LookupCertificateIssuer(ctx context.Context, cert *Certificate, interaction Interaction) (*Certificate, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	if cert == nil || cert.cert == nil {
+		return nil, nil
+	}
+	if a := d.store.Issuer(cert.cert); a != nil {
+		return &Certificate{cert: a}, nil
+	}
+	return nil, nil
+}
+
+// LookupCertificatesIssuedBy implements Database.
+func (d *storeDatabase) LookupCertificatesIssuedBy(ctx context.Context, issuerRawSubject []byte, interaction Interaction) ([]*Certificate, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	var out []*Certificate
+	for _, c := range d.store.IssuedBy(issuerRawSubject) {
+		out = append(out, &Certificate{cert: c})
+	}
+	return out, nil
+}
+
+// String names the database for messages.
+func (d *storeDatabase) String() string {
+	if d.path != "" {
+		return "file database " + d.path
+	}
+	return "database"
+}
+
+func ctxErr(ctx context.Context) error {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Err()
+}
