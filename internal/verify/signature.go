@@ -7,9 +7,11 @@ import (
 	"crypto/md5"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // CheckSignature reports whether signature is a valid signature by pub over
@@ -60,9 +62,40 @@ func CheckSignature(alg x509.SignatureAlgorithm, signed, signature []byte, pub c
 }
 
 // signedBy reports whether child's signature was made by parent's key.
+// Results are remembered process-wide, keyed by a hash of the child's DER
+// and the parent's public key, since a connection verifies the same few
+// chains again and again and a signature check costs far more than the
+// hash.
 func signedBy(child, parent *x509.Certificate) bool {
-	return CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature, parent.PublicKey) == nil
+	h := sha256.New()
+	h.Write(child.Raw)
+	h.Write(parent.RawSubjectPublicKeyInfo)
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	sigCache.Lock()
+	ok, found := sigCache.m[k]
+	sigCache.Unlock()
+	if found {
+		return ok
+	}
+	ok = CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature, parent.PublicKey) == nil
+	sigCache.Lock()
+	if len(sigCache.m) >= sigCacheSize {
+		clear(sigCache.m)
+	}
+	sigCache.m[k] = ok
+	sigCache.Unlock()
+	return ok
 }
+
+// sigCacheSize bounds the remembered signature checks; when full, the
+// cache starts over.
+const sigCacheSize = 4096
+
+var sigCache = struct {
+	sync.Mutex
+	m map[[sha256.Size]byte]bool
+}{m: make(map[[sha256.Size]byte]bool)}
 
 // weakSignature reports whether alg relies on a broken hash (MD2, MD5,
 // SHA-1).
