@@ -8,9 +8,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
 	"encoding/pem"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/giotls/giotls/internal/verify"
@@ -246,8 +248,9 @@ func (c *Certificate) Issuer() *Certificate {
 // a client certificate must.
 func (c *Certificate) HasPrivateKey() bool { return c != nil && c.key != nil }
 
-// SubjectName returns the subject distinguished name as an RFC 4514 string,
-// such as "CN=example.com,O=Example", as GIO does.
+// SubjectName returns the subject distinguished name as GIO writes it:
+// RFC 4514 syntax in the certificate's own order, such as
+// "C=FR,O=Example\, Inc.,CN=example.com".
 func (c *Certificate) SubjectName() string {
 	if c == nil || c.cert == nil {
 		return ""
@@ -255,7 +258,7 @@ func (c *Certificate) SubjectName() string {
 	return dnString(c.cert.RawSubject, c.cert.Subject)
 }
 
-// IssuerName returns the issuer distinguished name as an RFC 4514 string.
+// IssuerName returns the issuer distinguished name, as SubjectName.
 func (c *Certificate) IssuerName() string {
 	if c == nil || c.cert == nil {
 		return ""
@@ -263,14 +266,94 @@ func (c *Certificate) IssuerName() string {
 	return dnString(c.cert.RawIssuer, c.cert.Issuer)
 }
 
-// dnString formats a DER name in its own attribute order (RFC 4514 writes
-// the last RDN first), falling back on the parsed name.
+// dnString formats a DER name as GIO does (GnuTLS's
+// gnutls_x509_crt_get_dn3 with GNUTLS_X509_DN_FLAG_COMPAT): RFC 4514
+// attribute syntax and escaping, but in the order of the DER, as in
+// "C=FR,O=Example\, Inc.,CN=example.com", with GnuTLS's attribute names
+// ("EMAIL" for emailAddress); unknown attributes as OID=#hex (RFC 4514,
+// section 2.4). It falls back on crypto/x509's form if raw does not parse.
 func dnString(raw []byte, parsed pkix.Name) string {
 	var rdns pkix.RDNSequence
-	if rest, err := asn1.Unmarshal(raw, &rdns); err == nil && len(rest) == 0 {
-		return rdns.String()
+	if rest, err := asn1.Unmarshal(raw, &rdns); err != nil || len(rest) != 0 {
+		return parsed.String()
 	}
-	return parsed.String()
+	var b strings.Builder
+	for i, rdn := range rdns {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		for j, atv := range rdn {
+			if j > 0 {
+				b.WriteByte('+')
+			}
+			name, known := dnAttributeNames[atv.Type.String()]
+			s, isString := atv.Value.(string)
+			if !known || !isString {
+				der, err := asn1.Marshal(atv.Value)
+				if err != nil {
+					return parsed.String()
+				}
+				b.WriteString(atv.Type.String())
+				b.WriteString("=#")
+				b.WriteString(hex.EncodeToString(der))
+				continue
+			}
+			b.WriteString(name)
+			b.WriteByte('=')
+			b.WriteString(escapeDNValue(s))
+		}
+	}
+	return b.String()
+}
+
+// escapeDNValue escapes an attribute value (RFC 4514, section 2.4).
+func escapeDNValue(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' || c == ';',
+			i == 0 && (c == ' ' || c == '#'),
+			i == len(s)-1 && c == ' ':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == 0:
+			b.WriteString("\\00")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// dnAttributeNames are GnuTLS's names of the attribute types it knows.
+var dnAttributeNames = map[string]string{
+	"2.5.4.3":                    "CN",
+	"2.5.4.4":                    "surName",
+	"2.5.4.5":                    "serialNumber",
+	"2.5.4.6":                    "C",
+	"2.5.4.7":                    "L",
+	"2.5.4.8":                    "ST",
+	"2.5.4.9":                    "street",
+	"2.5.4.10":                   "O",
+	"2.5.4.11":                   "OU",
+	"2.5.4.12":                   "title",
+	"2.5.4.13":                   "description",
+	"2.5.4.15":                   "businessCategory",
+	"2.5.4.17":                   "postalCode",
+	"2.5.4.41":                   "name",
+	"2.5.4.42":                   "givenName",
+	"2.5.4.43":                   "initials",
+	"2.5.4.44":                   "generationQualifier",
+	"2.5.4.46":                   "dnQualifier",
+	"2.5.4.65":                   "pseudonym",
+	"2.5.4.97":                   "organizationIdentifier",
+	"0.9.2342.19200300.100.1.1":  "UID",
+	"0.9.2342.19200300.100.1.25": "DC",
+	"1.2.840.113549.1.9.1":       "EMAIL",
+	"1.3.6.1.4.1.311.60.2.1.1":   "jurisdictionOfIncorporationLocalityName",
+	"1.3.6.1.4.1.311.60.2.1.2":   "jurisdictionOfIncorporationStateOrProvinceName",
+	"1.3.6.1.4.1.311.60.2.1.3":   "jurisdictionOfIncorporationCountryName",
 }
 
 // NotValidBefore returns the start of the validity period.

@@ -236,10 +236,11 @@ func TestCertificateProperties(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := c.SubjectName(), "CN=leaf,O=Leaf Org"; got != want {
+	// crypto/x509 writes O before CN; GIO shows the DER order.
+	if got, want := c.SubjectName(), "O=Leaf Org,CN=leaf"; got != want {
 		t.Errorf("SubjectName = %q, want %q", got, want)
 	}
-	if got, want := c.IssuerName(), "CN=Root,O=Test Org"; got != want {
+	if got, want := c.IssuerName(), "O=Test Org,CN=Root"; got != want {
 		t.Errorf("IssuerName = %q, want %q", got, want)
 	}
 	if !c.NotValidBefore().Equal(nb) || !c.NotValidAfter().Equal(na) {
@@ -339,4 +340,66 @@ func FuzzNewCertificateFromPEM(f *testing.F) {
 		_ = c.SubjectName()
 		_ = c.Verify(NewNetworkAddress("example.com", 443), c)
 	})
+}
+
+// TestOpenSSLFixtures reads keys and certificates written by openssl and
+// compares names with what GIO (GnuTLS backend) gives for the same files.
+func TestOpenSSLFixtures(t *testing.T) {
+	dir := filepath.Join("testdata", "openssl")
+	p := func(name string) string { return filepath.Join(dir, name) }
+	cases := []struct {
+		cert, key string
+		subject   string
+	}{
+		{"rsa.crt", "rsa-pkcs1.key", `C=FR,O=Example\, Inc.,CN=rsa.example`},
+		{"rsa.der", "rsa-pkcs1.key", `C=FR,O=Example\, Inc.,CN=rsa.example`},
+		{"ec.crt", "ec-sec1.key", `CN=ec.example,O=Ordered Last`},
+		{"ec.crt", "ec-pkcs8.key", `CN=ec.example,O=Ordered Last`},
+		{"dn.crt", "", `C=DE,ST=Bay ern,L=M\+u,O=Org\;x\, \<y\>,OU=Unit A+OU=Unit B,CN=\#hash  sp\ ,EMAIL=a@b.c,` +
+			`serialNumber=42,UID=u1,DC=example,title=Dr=x,street=1 \"Q\" St,postalCode=80331,givenName=Jürgen`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.cert+"+"+tc.key, func(t *testing.T) {
+			var c *Certificate
+			var err error
+			if tc.key != "" {
+				c, err = NewCertificateFromFiles(p(tc.cert), p(tc.key))
+			} else {
+				c, err = NewCertificateFromFile(p(tc.cert))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.key != "" && !c.HasPrivateKey() {
+				t.Error("key not loaded")
+			}
+			if got := c.SubjectName(); got != tc.subject {
+				t.Errorf("SubjectName = %s\nwant            %s", got, tc.subject)
+			}
+			if got := c.IssuerName(); got != tc.subject {
+				t.Errorf("IssuerName = %s, want the subject", got)
+			}
+			if got := c.Verify(nil, c); got != 0 {
+				t.Errorf("self-verification: %v", got)
+			}
+		})
+	}
+	// The key and certificate in one PEM text, the key first, as some
+	// servers' configuration files hold them.
+	key, _ := os.ReadFile(p("ec-sec1.key"))
+	crt, _ := os.ReadFile(p("ec.crt"))
+	c, err := NewCertificateFromPEM(cat(key, crt))
+	if err != nil || !c.HasPrivateKey() {
+		t.Fatalf("combined PEM: %v", err)
+	}
+	rsa, err := NewCertificateFromFile(p("rsa.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rsa.IPAddresses(); len(got) != 1 || got[0] != netip.MustParseAddr("192.0.2.7") {
+		t.Errorf("IPAddresses = %v", got)
+	}
+	if got := rsa.Verify(NewNetworkAddress("rsa.example", 443), rsa); got != 0 {
+		t.Errorf("Verify(rsa.example) = %v", got)
+	}
 }
