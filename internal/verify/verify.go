@@ -18,6 +18,16 @@
 // flagged except the anchor's own signature, which trust in the anchor
 // does not depend on. When no path reaches an anchor, the same checks run on
 // the longest path that could be built from what the peer sent.
+//
+// Compared with GIO 2.74's GnuTLS file database on the same certificates
+// (g_tls_database_verify_chain), the flags are the same except where GIO
+// is too lenient, by design: GIO matches the common name when there are no
+// DNS names (we never do: RFC 6125, section 6.4.4); ignores CRLs in the
+// anchors file, RSA keys under 2048 bits and a leaf whose extended key usage
+// excludes serverAuth (we flag them Revoked, Insecure and GenericError);
+// and reports an issuer that is not a CA as UnknownCA (GnuTLS's
+// SIGNER_NOT_CA), where we say GenericError, since the path does reach an
+// anchor.
 package verify
 
 import (
