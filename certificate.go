@@ -10,12 +10,14 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"net/netip"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/giotls/giotls/internal/verify"
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 // Certificate is GIO's GTlsCertificate: an X.509 certificate, the chain of
@@ -104,6 +106,58 @@ func NewCertificateFromX509(chain []*x509.Certificate, key crypto.PrivateKey) (*
 		}
 	}
 	return newCertificate(append([]*x509.Certificate(nil), chain...), key)
+}
+
+// NewCertificateFromPKCS12 returns the certificate, its issuers and its
+// private key in the PKCS#12 (RFC 7292) file data, encrypted with password
+// ("" for none) with the algorithms OpenSSL writes, modern (PBES2, AES) and
+// legacy (RC2, 3DES) (g_tls_certificate_new_from_pkcs12). A wrong or
+// missing password gives ErrBadCertificatePassword; anything else that
+// cannot be read, ErrBadCertificate, as for a file without a private key
+// (as GIO), unless it is a Java trust store, whose certificates are all
+// marked trusted: then the first is returned without a key.
+func NewCertificateFromPKCS12(data []byte, password string) (*Certificate, error) {
+	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
+	if err != nil && !errors.Is(err, pkcs12.ErrIncorrectPassword) {
+		// A trust store has certificates only; DecodeChain wants a key.
+		if certs, terr := pkcs12.DecodeTrustStore(data, password); terr == nil && len(certs) > 0 {
+			key, leaf, cas, err = nil, certs[0], certs[1:], nil
+		} else if errors.Is(terr, pkcs12.ErrIncorrectPassword) {
+			err = terr
+		}
+	}
+	if err != nil {
+		if errors.Is(err, pkcs12.ErrIncorrectPassword) || errors.Is(err, pkcs12.ErrDecryption) {
+			return nil, newError(ErrorBadCertificatePassword, err, "Failed to import PKCS #12: wrong or missing password")
+		}
+		return nil, newError(ErrorBadCertificate, err, "Failed to import PKCS #12")
+	}
+	return newCertificate(orderChain(leaf, cas), key)
+}
+
+// orderChain returns leaf followed by as many of others as chain up from
+// it, each issued by the one before (by name and signature), in that order:
+// PKCS#12 files keep their certificates in no particular order.
+func orderChain(leaf *x509.Certificate, others []*x509.Certificate) []*x509.Certificate {
+	chain := []*x509.Certificate{leaf}
+	used := make([]bool, len(others))
+	for c := leaf; len(chain) <= len(others); {
+		next := -1
+		for i, o := range others {
+			if !used[i] && !bytes.Equal(c.Raw, o.Raw) && bytes.Equal(c.RawIssuer, o.RawSubject) &&
+				verify.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature, o.PublicKey) == nil {
+				next = i
+				break
+			}
+		}
+		if next < 0 {
+			break
+		}
+		used[next] = true
+		c = others[next]
+		chain = append(chain, c)
+	}
+	return chain
 }
 
 // CertificateListFromFile returns every certificate in the PEM file path,

@@ -1,0 +1,106 @@
+package giotls
+
+import (
+	"crypto/x509"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/giotls/giotls/internal/testpki"
+	"software.sslmate.com/src/go-pkcs12"
+)
+
+func TestNewCertificateFromPKCS12(t *testing.T) {
+	root := testpki.MustCA(t, "Root")
+	inter := root.MustIntermediate(t, "Inter")
+	leaf := inter.MustLeaf(t, "leaf", testpki.DNSNames("p12.test"))
+	// Issuers out of order, with the root: the chain must come out ordered.
+	modern, err := pkcs12.Modern.Encode(leaf.Key, leaf.Cert, []*x509.Certificate{root.Cert, inter.Cert}, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy, err := pkcs12.LegacyRC2.Encode(leaf.Key, leaf.Cert, nil, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixture := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", "pkcs12", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cases := []struct {
+		name     string
+		data     []byte
+		password string
+		chain    int   // certificates, 0 for an error
+		err      error // the error expected when chain is 0
+		key      bool
+	}{
+		{"modern", modern, "pw", 3, nil, true},
+		{"legacy RC2", legacy, "pw", 1, nil, true},
+		{"modern, wrong password", modern, "nope", 0, ErrBadCertificatePassword, false},
+		{"modern, no password", modern, "", 0, ErrBadCertificatePassword, false},
+		{"legacy, wrong password", legacy, "nope", 0, ErrBadCertificatePassword, false},
+		{"openssl AES", fixture("aes-secret.p12"), "secret", 2, nil, true},
+		{"openssl AES, wrong password", fixture("aes-secret.p12"), "wrong", 0, ErrBadCertificatePassword, false},
+		{"openssl AES, no password", fixture("aes-secret.p12"), "", 0, ErrBadCertificatePassword, false},
+		{"openssl legacy", fixture("legacy-secret.p12"), "secret", 2, nil, true},
+		{"openssl empty password", fixture("empty-password.p12"), "", 1, nil, true},
+		{"openssl certificate only", fixture("certonly-secret.p12"), "secret", 0, ErrBadCertificate, false},
+		{"PEM is not PKCS#12", fixture("ca.crt"), "", 0, ErrBadCertificate, false},
+		{"garbage", []byte("garbage"), "", 0, ErrBadCertificate, false},
+		{"empty", nil, "", 0, ErrBadCertificate, false},
+		{"truncated", modern[:len(modern)/2], "pw", 0, ErrBadCertificate, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := NewCertificateFromPKCS12(tc.data, tc.password)
+			if tc.chain == 0 {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("err = %v, want %v", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(c.chain()); n != tc.chain {
+				t.Errorf("chain of %d, want %d", n, tc.chain)
+			}
+			if c.HasPrivateKey() != tc.key {
+				t.Errorf("HasPrivateKey = %v", c.HasPrivateKey())
+			}
+		})
+	}
+	store, err := pkcs12.Passwordless.EncodeTrustStore([]*x509.Certificate{root.Cert}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := NewCertificateFromPKCS12(store, ""); err != nil || !c.X509().Equal(root.Cert) || c.HasPrivateKey() {
+		t.Errorf("trust store: %v", err)
+	}
+	c, err := NewCertificateFromPKCS12(modern, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.X509().Equal(leaf.Cert) || !c.Issuer().X509().Equal(inter.Cert) || !c.Issuer().Issuer().X509().Equal(root.Cert) {
+		t.Error("chain not ordered leaf, intermediate, root")
+	}
+	ca, err := NewCertificateFromFile(filepath.Join("testdata", "pkcs12", "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12, err := NewCertificateFromPKCS12(fixture("aes-secret.p12"), "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p12.Verify(NewNetworkAddress("p12.example", 443), ca); got != 0 {
+		t.Errorf("Verify = %v, want none", got)
+	}
+	if _, err := p12.tlsCertificate(); err != nil {
+		t.Error(err)
+	}
+}
