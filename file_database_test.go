@@ -5,10 +5,15 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/giotls/giotls/internal/testpki"
 )
@@ -343,5 +348,120 @@ func BenchmarkVerifyChain(b *testing.B) {
 		if f, err := db.VerifyChain(context.Background(), chain, PurposeServer, id, nil); f != 0 || err != nil {
 			b.Fatal(f, err)
 		}
+	}
+}
+
+// TestFlagsAgainstGIO verifies the same chains with giotls and with GIO's
+// own file database (through /usr/bin/python3 and gi), and checks both
+// against the expected flags: the same, except where SEMANTICS.md and
+// internal/verify's documentation say GIO is too lenient.
+func TestFlagsAgainstGIO(t *testing.T) {
+	// The reference GIO is never skipped: scripts/test installs it.
+	python, err := exec.LookPath("/usr/bin/python3")
+	if err != nil {
+		t.Fatalf("GIO reference not installed (apt-get install -y python3-gi glib-networking): %v", err)
+	}
+	dns := testpki.DNSNames("server.example.com")
+	root := testpki.MustCA(t, "Root")
+	inter := root.MustIntermediate(t, "Inter")
+	other := testpki.MustCA(t, "Other")
+	rsaRoot := testpki.MustCA(t, "RSA Root", testpki.Key(testpki.RSA2048))
+	lonely := root.MustIntermediate(t, "Lonely")
+	expiredRoot := testpki.MustCA(t, "Expired Root", testpki.Expired())
+	pathLenRoot := testpki.MustCA(t, "PathLen Root", testpki.MaxPathLen(0))
+	revoked := inter.MustLeaf(t, "server", dns)
+	crl, err := inter.CRL(revoked.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := cat(testpki.EncodeCertificates(root.Cert, rsaRoot.Cert, lonely.Cert, expiredRoot.Cert, pathLenRoot.Cert), crl)
+	const same = CertificateFlags(0xffff) // GIO gives what we give
+	host := "server.example.com"
+	cases := []struct {
+		name  string
+		chain []*x509.Certificate
+		host  string
+		want  CertificateFlags
+		gio   CertificateFlags
+	}{
+		{"good", inter.MustLeaf(t, "s", dns).Chain, host, 0, same},
+		{"bad-identity", inter.MustLeaf(t, "s", dns).Chain, "other.example.com", CertificateBadIdentity, same},
+		{"unknown-ca", other.MustLeaf(t, "s", dns).Chain, host, CertificateUnknownCA, same},
+		{"expired", inter.MustLeaf(t, "s", dns, testpki.Expired()).Chain, host, CertificateExpired, same},
+		{"not-activated", inter.MustLeaf(t, "s", dns, testpki.NotYetValid()).Chain, host, CertificateNotActivated, same},
+		{"combo", other.MustLeaf(t, "s", dns, testpki.Expired()).Chain, "wrong.example.com",
+			CertificateUnknownCA | CertificateBadIdentity | CertificateExpired, same},
+		{"expired-intermediate", root.MustIntermediate(t, "Expired Inter", testpki.Expired()).MustLeaf(t, "s", dns).Chain, host, CertificateExpired, same},
+		{"expired-anchor", expiredRoot.MustLeaf(t, "s", dns).Chain, host, CertificateExpired, same},
+		{"sha1-intermediate", rsaRoot.MustIntermediate(t, "SHA-1", testpki.SignatureAlgorithm(x509.SHA1WithRSA)).MustLeaf(t, "s", dns).Chain, host, CertificateInsecure, same},
+		{"md5-intermediate", rsaRoot.MustIntermediate(t, "MD5", testpki.SignatureAlgorithm(x509.MD5WithRSA)).MustLeaf(t, "s", dns).Chain, host, CertificateInsecure, same},
+		{"missing-intermediate-in-database", lonely.MustLeaf(t, "s", dns).Chain[:1], host, 0, same},
+		{"missing-intermediate", inter.MustLeaf(t, "s", dns).Chain[:1], host, CertificateUnknownCA, same},
+		{"redundant-root", append(inter.MustLeaf(t, "s", dns).Chain, root.Cert), host, 0, same},
+		{"no-cert-sign", root.MustIntermediate(t, "No certSign", testpki.KeyUsage(x509.KeyUsageDigitalSignature)).MustLeaf(t, "s", dns).Chain, host, CertificateGenericError, same},
+		{"path-length", pathLenRoot.MustIntermediate(t, "I").MustLeaf(t, "s", dns).Chain, host, CertificateGenericError, same},
+		{"name-constraints", root.MustIntermediate(t, "NC", testpki.PermittedDNSDomains("good.test")).MustLeaf(t, "s", dns).Chain, host, CertificateGenericError, same},
+		{"critical-extension", inter.MustLeaf(t, "s", dns, testpki.UnhandledCriticalExtension()).Chain, host, CertificateGenericError, same},
+		{"ip-san", inter.MustLeaf(t, "s", testpki.IPAddresses("127.0.0.1")).Chain, "127.0.0.1", 0, same},
+		{"wildcard", inter.MustLeaf(t, "s", testpki.DNSNames("*.example.com")).Chain, "www.example.com", 0, same},
+		// Where GIO is too lenient.
+		{"common-name-only", inter.MustLeaf(t, host).Chain, host, CertificateBadIdentity, 0},
+		{"revoked", revoked.Chain, host, CertificateRevoked, 0},
+		{"rsa-1024", inter.MustLeaf(t, "s", dns, testpki.Key(testpki.RSA1024)).Chain, host, CertificateInsecure, 0},
+		{"client-auth-only", inter.MustLeaf(t, "s", dns, testpki.ExtKeyUsage(x509.ExtKeyUsageClientAuth)).Chain, host, CertificateGenericError, 0},
+		// GIO cannot link a non-CA issuer, so finds no path.
+		{"not-a-ca", root.MustIntermediate(t, "Not a CA", testpki.IsCA(false)).MustLeaf(t, "s", dns).Chain, host, CertificateGenericError, CertificateUnknownCA},
+	}
+	dir := t.TempDir()
+	var manifest bytes.Buffer
+	for _, tc := range cases {
+		if err := os.WriteFile(filepath.Join(dir, tc.name+".pem"), testpki.EncodeCertificates(tc.chain...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&manifest, "%s\t%s\n", tc.name, tc.host)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "manifest"), manifest.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	anchorsPath := filepath.Join(dir, "anchors.pem")
+	if err := os.WriteFile(anchorsPath, anchors, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, python, filepath.Join("testdata", "gio", "verify_chain.py"), dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("GIO: %v\n%s", err, out)
+	}
+	gio := map[string]CertificateFlags{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		name, num, ok := strings.Cut(line, "\t")
+		n, err := strconv.ParseUint(num, 10, 32)
+		if !ok || err != nil {
+			t.Fatalf("GIO printed %q", line)
+		}
+		gio[name] = CertificateFlags(n)
+	}
+	db, err := NewFileDatabase(anchorsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := db.VerifyChain(ctx, mustChain(t, tc.chain...), PurposeServer, NewNetworkAddress(tc.host, 443), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("giotls: %v, want %v", got, tc.want)
+			}
+			wantGIO := tc.gio
+			if wantGIO == same {
+				wantGIO = tc.want
+			}
+			if g, ok := gio[tc.name]; !ok || g != wantGIO {
+				t.Errorf("GIO: %v (reported %v), want %v", g, ok, wantGIO)
+			}
+		})
 	}
 }
