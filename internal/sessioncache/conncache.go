@@ -23,6 +23,7 @@ type ConnCache struct {
 	maxRecords int
 
 	mu        sync.Mutex
+	storeKey  string // where Put stores: key unless StoreUnder said otherwise
 	asked     bool   // Get was called
 	copied    *item  // from CopyFrom: what Get offers instead of a lookup
 	offered   *item  // what Get handed out
@@ -38,7 +39,7 @@ type ConnCache struct {
 // connection has when the handshake starts: the lookup happens before the
 // server asks for one.
 func NewConnCache(c *Cache, key string) *ConnCache {
-	cc := &ConnCache{cache: c, key: key, now: time.Now, maxRecords: DefaultMaxTicketsPerKey}
+	cc := &ConnCache{cache: c, key: key, storeKey: key, now: time.Now, maxRecords: DefaultMaxTicketsPerKey}
 	if c != nil {
 		cc.now, cc.maxRecords = c.now, c.maxTickets
 	}
@@ -70,8 +71,9 @@ func (cc *ConnCache) Get(key string) (*tls.ClientSessionState, bool) {
 
 // Put stores a session the connection received, under the connection's key;
 // key is ignored. The protocol version and ticket lifetime come from
-// [Describe] (failing that, from SetConnectionState; failing that, the
-// session is taken for a single-use TLS 1.3 ticket). A session received
+// SetConnectionState when it told TLS 1.2, else from [Describe] (failing
+// that, from SetConnectionState; failing both, the session is taken for a
+// single-use TLS 1.3 ticket). A session received
 // after offering one inherits its Born, unless SetConnectionState said the
 // server did not resume: renewing a session never extends its age cap.
 //
@@ -89,20 +91,27 @@ func (cc *ConnCache) Put(key string, s *tls.ClientSessionState) {
 		return
 	}
 	e := Entry{State: s, TLS13: true}
-	info, err := Describe(s)
 	cc.mu.Lock()
-	if err == nil {
+	version := cc.version
+	cc.mu.Unlock()
+	if version != 0 && version < tls.VersionTLS13 {
+		// Describe costs microseconds (it encodes the whole state) and would
+		// only tell what is known: a TLS 1.2 ticket has no lifetime to read.
+		e.TLS13 = false
+	} else if info, err := Describe(s); err == nil {
 		e.TLS13, e.Lifetime = info.TLS13(), info.Lifetime
-	} else if cc.version != 0 {
-		e.TLS13 = cc.version >= tls.VersionTLS13
+	} else if version != 0 {
+		e.TLS13 = version >= tls.VersionTLS13
 	}
+	cc.mu.Lock()
 	if cc.offered != nil && !cc.forgotten && cc.resumed >= 0 {
 		e.Born = cc.offered.Born
 	}
+	storeKey := cc.storeKey
 	cc.mu.Unlock()
 	var it *item
 	if cc.cache != nil {
-		it = cc.cache.put(cc.key, e)
+		it = cc.cache.put(storeKey, e)
 	} else {
 		it = newItem(e, cc.now(), DefaultMaxAge)
 	}
@@ -115,6 +124,22 @@ func (cc *ConnCache) Put(key string, s *tls.ClientSessionState) {
 		cc.received = slices.Delete(cc.received, 0, len(cc.received)-cc.maxRecords)
 	}
 	cc.mu.Unlock()
+}
+
+// StoreUnder makes Put store under key from now on. The lookup key is made
+// before the handshake, from the client certificate the connection has then;
+// a full handshake may send another, one an Interaction supplied when the
+// server asked. Sessions belong under the certificate actually sent, so call
+// StoreUnder from tls.Config.GetClientCertificate, which crypto/tls calls
+// before any Put of that handshake, when the certificate returned is not the
+// one the key was made with. (When the server asks for none, keeping the
+// lookup key is merely stricter.) A resumed handshake sends no certificate
+// and keeps the one of the session it resumed (RFC 8446, Section 4.3.2), so
+// its key stays right.
+func (cc *ConnCache) StoreUnder(key string) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.storeKey = key
 }
 
 // SetConnectionState tells the adapter the negotiated version and whether

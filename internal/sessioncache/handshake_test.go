@@ -29,6 +29,28 @@ var (
 	pkiErr  error
 )
 
+// selfSigned returns a throwaway self-signed certificate for name.
+func selfSigned(t testing.TB, name string) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: name},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
 // testPKI returns a self-signed server certificate for testServerName and
 // 127.0.0.1, and a pool that trusts it.
 func testPKI(t testing.TB) (tls.Certificate, *x509.CertPool) {
@@ -86,7 +108,7 @@ type testServer struct {
 // several ports would, like an FTP server's control and data ports). Each
 // connection gets "hi" after the handshake, which makes the client process
 // the TLS 1.3 NewSessionTicket sent before it.
-func startServer(t testing.TB, version uint16, listeners int) *testServer {
+func startServer(t testing.TB, version uint16, listeners int, options ...func(*tls.Config)) *testServer {
 	t.Helper()
 	cert, _ := testPKI(t)
 	s := &testServer{presented: make(map[[32]byte]int)}
@@ -94,6 +116,9 @@ func startServer(t testing.TB, version uint16, listeners int) *testServer {
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   version,
 		MaxVersion:   version,
+	}
+	for _, o := range options {
+		o(s.config)
 	}
 	s.config.UnwrapSession = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
 		if len(identity) > 0 { // TLS 1.2 servers are asked even without a ticket
