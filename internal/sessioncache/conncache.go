@@ -69,13 +69,13 @@ func (cc *ConnCache) Get(key string) (*tls.ClientSessionState, bool) {
 	return it.State, true
 }
 
-// Put stores a session the connection received, under the connection's key;
-// key is ignored. The protocol version and ticket lifetime come from
-// SetConnectionState when it told TLS 1.2, else from [Describe] (failing
-// that, from SetConnectionState; failing both, the session is taken for a
-// single-use TLS 1.3 ticket). A session received
-// after offering one inherits its Born, unless SetConnectionState said the
-// server did not resume: renewing a session never extends its age cap.
+// Put stores a session the connection received, under the connection's key
+// (or the one StoreUnder set); key is ignored. The protocol version and
+// ticket lifetime come from [Describe], or from SetConnectionState when it
+// told TLS 1.2 or Describe fails; failing both, the session is taken for a
+// single-use TLS 1.3 ticket. A session received after offering one inherits
+// its Born, unless SetConnectionState said the server did not resume:
+// renewing a session never extends its age cap.
 //
 // Put(key, nil) is crypto/tls saying that the session Get offered failed or
 // is unusable: it is removed from the cache.
@@ -221,13 +221,18 @@ func (cc *ConnCache) CopyFrom(src *ConnCache) bool {
 	return true
 }
 
-// Discard removes from the cache every session this connection received,
-// and forgets them: for a connection whose peer was rejected after its
-// handshake, so that nothing it brought is ever offered.
+// Discard removes from the cache the session this connection resumed and
+// every session it received, and forgets them: for a connection whose peer
+// was rejected after its handshake, so that nothing tied to that peer is
+// offered again. (A rejection inside VerifyConnection needs no Discard:
+// crypto/tls then calls Put(key, nil) and stores nothing.)
 func (cc *ConnCache) Discard() {
 	cc.mu.Lock()
 	recs := cc.received
-	cc.received = nil
+	if cc.offered != nil {
+		recs = append(recs, cc.offered)
+	}
+	cc.received, cc.offered, cc.forgotten = nil, nil, false
 	cc.mu.Unlock()
 	if cc.cache == nil {
 		return

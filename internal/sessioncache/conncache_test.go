@@ -328,8 +328,11 @@ func TestConnCacheDiscard(t *testing.T) {
 			srv := startServer(t, v.version, 1)
 			c := New(Options{})
 			key := addrKey(t, srv.addrs[0])
+			mustConnect(t, srv, 0, v.version, NewConnCache(c, key), true, false)
+			// This one resumes (and, TLS 1.3, spends the ticket) and reads a
+			// new session: Discard removes both the resumed and the new.
 			cc := NewConnCache(c, key)
-			mustConnect(t, srv, 0, v.version, cc, true, false)
+			mustConnect(t, srv, 0, v.version, cc, true, true)
 			cc.Discard()
 			if keys, n := c.Len(); keys != 0 || n != 0 {
 				t.Fatalf("after Discard: %d keys, %d sessions", keys, n)
@@ -481,5 +484,22 @@ func BenchmarkConnCachePutGet(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+func TestConnCacheDiscardOffered(t *testing.T) {
+	c := New(Options{})
+	s := realStates(t, tls.VersionTLS12, 1)[0]
+	c.Put("k", Entry{State: s})
+	cc := NewConnCache(c, "k")
+	if got, ok := cc.Get("ignored"); !ok || got != s {
+		t.Fatalf("Get = %p, %v; want the cached state", got, ok)
+	}
+	if _, n := c.Len(); n != 1 {
+		t.Fatal("a TLS 1.2 state left the cache when offered")
+	}
+	cc.Discard()
+	if keys, n := c.Len(); keys != 0 || n != 0 {
+		t.Fatalf("after Discard: %d keys, %d sessions", keys, n)
 	}
 }

@@ -53,6 +53,16 @@
 //     after the handshake and is processed inside a Read: a connection that
 //     never reads application data receives no TLS 1.3 ticket.
 //
+// A connection uses the cache like this: cc := NewConnCache(Default(),
+// Key(identity, chain)) as its tls.Config.ClientSessionCache, chain being the
+// client certificate set when the handshake starts; VerifyConnection calls
+// cc.SetConnectionState and, as crypto/tls does not re-verify a resumed
+// session's certificates, verifies them again (they are in the
+// ConnectionState); GetClientCertificate calls cc.StoreUnder when the
+// certificate it returns is not chain; ConnectionState.DidResume tells
+// whether the server resumed; CopySessionState is dst.CopyFrom(src); a peer
+// rejected after the handshake calls cc.Discard.
+//
 // A TLS 1.2 server may also resume by session ID (RFC 5246), which crypto/tls
 // does not support on the client: only tickets are cached.
 package sessioncache
