@@ -173,6 +173,7 @@ func TestNoTicketPresentedTwice(t *testing.T) {
 	mustConnect(t, srv, 0, tls.VersionTLS13, NewConnCache(c, key), true, false)
 	clientResumed += run(50, func(i int) bool { return i%2 == 1 })
 
+	srv.waitHandshakes(t, 201)
 	most, presented := srv.maxPresented()
 	if most != 1 {
 		t.Fatalf("a ticket was presented %d times", most)

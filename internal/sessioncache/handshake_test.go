@@ -175,6 +175,25 @@ func (s *testServer) serve(c net.Conn) {
 	io.Copy(io.Discard, tc) // until the client closes
 }
 
+// waitHandshakes waits until the server has completed n handshakes: a TLS 1.3
+// client is done before the server has read its Finished.
+func (s *testServer) waitHandshakes(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		got := s.handshake
+		s.mu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server completed %d handshakes, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // maxPresented returns how often the most presented ticket was presented.
 func (s *testServer) maxPresented() (most, tickets int) {
 	s.mu.Lock()
