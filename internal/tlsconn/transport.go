@@ -1,0 +1,93 @@
+// Package tlsconn holds what giotls's crypto/tls backend adds below crypto/tls:
+// a base-stream wrapper that tells a truncated stream from a clean close, and
+// notices a peer that does not speak TLS at all.
+package tlsconn
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync/atomic"
+)
+
+// NotTLSError is returned by Transport.Read when the peer's first byte cannot
+// start a TLS record (RFC 8446, section 5.1): the peer speaks another
+// protocol, such as a plain-text SMTP greeting on a port that wants STARTTLS.
+type NotTLSError struct {
+	Prefix []byte // the first bytes received, at most 32
+}
+
+func (e *NotTLSError) Error() string {
+	return "peer's first bytes are not a TLS record: " + strconv.Quote(string(e.Prefix))
+}
+
+// Transport wraps the base stream under a crypto/tls client. It lets the
+// connection tell apart the two ends crypto/tls reports as io.EOF: a
+// close_notify alert (crypto/tls stops reading the base stream once it has
+// one) and a TCP close without it (RFC 8446, section 6.1), where the base
+// stream itself returned io.EOF.
+//
+// crypto/tls serialises its reads, so Read needs no lock of its own.
+type Transport struct {
+	net.Conn
+	sniffed    bool        // the first byte was checked
+	pendingEOF bool        // the base returned data with io.EOF; EOF is owed
+	eof        atomic.Bool // the base stream returned io.EOF to crypto/tls
+	received   atomic.Int64
+}
+
+// NewTransport wraps base.
+func NewTransport(base net.Conn) *Transport { return &Transport{Conn: base} }
+
+// Read reads from the base stream. The first byte must be a TLS handshake
+// (22) or alert (21) record type, the only records a server may send first;
+// otherwise Read fails with a *NotTLSError at once, rather than waiting for a
+// record header that will never come.
+func (t *Transport) Read(p []byte) (int, error) {
+	if t.pendingEOF {
+		t.eof.Store(true)
+		return 0, io.EOF
+	}
+	n, err := t.Conn.Read(p)
+	if n > 0 {
+		t.received.Add(int64(n))
+		if !t.sniffed {
+			t.sniffed = true
+			if p[0] != 22 && p[0] != 21 {
+				return 0, &NotTLSError{Prefix: append([]byte(nil), p[:min(n, 32)]...)}
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			t.pendingEOF, err = true, nil
+		}
+		return n, err
+	}
+	if err == io.EOF {
+		t.eof.Store(true)
+	}
+	return n, err
+}
+
+// SawEOF reports whether the base stream reached its end under crypto/tls.
+func (t *Transport) SawEOF() bool { return t.eof.Load() }
+
+// Received returns how many bytes the base stream has delivered.
+func (t *Transport) Received() int64 { return t.received.Load() }
+
+// RemoteAlert returns the description of a fatal alert the peer sent, as
+// crypto/tls words it ("certificate required", "bad certificate", ...),
+// and whether err is one. crypto/tls reports a received alert as a
+// *net.OpError with Op "remote error" around an unexported alert type.
+func RemoteAlert(err error) (string, bool) {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
+		return "", false
+	}
+	msg := op.Err.Error()
+	const prefix = "tls: "
+	if len(msg) > len(prefix) && msg[:len(prefix)] == prefix {
+		msg = msg[len(prefix):]
+	}
+	return msg, true
+}
