@@ -1,0 +1,50 @@
+package giotls
+
+import "net"
+
+// Backend is GIO's GTlsBackend: the TLS implementation connections come from.
+type Backend interface {
+	// SupportsTLS reports whether the backend can make TLS connections.
+	SupportsTLS() bool
+	// DefaultDatabase returns the database new connections verify with:
+	// the system's trust anchors. It is nil if they could not be loaded, so
+	// that every peer is reported with CertificateUnknownCA.
+	DefaultDatabase() Database
+	// NewClientConnection returns a client connection over base for the
+	// server serverIdentity (nil: none, so the peer always gets
+	// CertificateBadIdentity). The handshake has not started.
+	NewClientConnection(base net.Conn, serverIdentity Connectable) (ClientConnection, error)
+}
+
+// backend is the crypto/tls backend.
+type backend struct{}
+
+var defaultBackend Backend = &backend{}
+
+// DefaultBackend returns the crypto/tls backend, the only one giotls has.
+func DefaultBackend() Backend { return defaultBackend }
+
+func (*backend) SupportsTLS() bool { return true }
+
+func (*backend) DefaultDatabase() Database {
+	db, err := SystemDatabase()
+	if err != nil {
+		return nil
+	}
+	return db
+}
+
+func (b *backend) NewClientConnection(base net.Conn, serverIdentity Connectable) (ClientConnection, error) {
+	return newClientConn(b, base, serverIdentity)
+}
+
+// NewClientConnection returns a client connection of the default backend over
+// base, for the server serverIdentity (g_tls_client_connection_new). The
+// handshake runs on the first Read or Write, or when Handshake is called.
+//
+// serverIdentity is checked against the server's certificate and gives the
+// SNI name; nil means no identity, and then CertificateBadIdentity is always
+// reported (GIO's fix for CVE-2020-13645).
+func NewClientConnection(base net.Conn, serverIdentity Connectable) (ClientConnection, error) {
+	return DefaultBackend().NewClientConnection(base, serverIdentity)
+}

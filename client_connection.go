@@ -1,0 +1,527 @@
+package giotls
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/giotls/giotls/internal/tlsconn"
+)
+
+// clientConn is the crypto/tls backend's ClientConnection. Properties are
+// guarded by mu; the handshake is serialised by hsMu; the *tls.Conn is
+// created when the first handshake starts, because its configuration comes
+// from the properties set before it.
+type clientConn struct {
+	base    net.Conn
+	tr      *tlsconn.Transport
+	backend *backend
+
+	tlsConn atomic.Pointer[tls.Conn]
+	closed  atomic.Bool
+
+	hsMu   sync.Mutex
+	hsDone bool  // a handshake completed, or failed (hsErr)
+	hsErr  error // sticky handshake error
+
+	mu                 sync.Mutex
+	identity           Connectable
+	certificate        *Certificate
+	database           Database
+	databaseSet        bool // false: the backend's default, looked up when needed
+	interaction        Interaction
+	requireCloseNotify bool
+	alpn               []string
+	validationFlags    CertificateFlags
+	useSSL3            bool
+	acceptHandler      func(peer *Certificate, errors CertificateFlags) bool
+	notifyHandler      func(property string)
+
+	// Results of the last handshake.
+	peerCert       *Certificate
+	peerErrors     CertificateFlags
+	acceptedCAs    [][]byte
+	certRequested  bool
+	sentNoKey       bool         // the certificate set had no private key, so none was sent
+	certificateSent *Certificate // the client certificate sent in the last handshake
+	hsCtx          context.Context
+	negotiated     string
+	version        ProtocolVersion
+	suite          string
+	sessionResumed bool
+}
+
+func newClientConn(b *backend, base net.Conn, identity Connectable) (*clientConn, error) {
+	if base == nil || isNilPointer(base) {
+		return nil, newError(ErrorMisc, nil, "NewClientConnection: nil base connection")
+	}
+	if identity != nil && !isNilPointer(identity) {
+		if _, err := resolveIdentity(identity); err != nil {
+			return nil, err
+		}
+	} else {
+		identity = nil
+	}
+	c := &clientConn{
+		base:               base,
+		tr:                 tlsconn.NewTransport(base),
+		backend:            b,
+		identity:           identity,
+		requireCloseNotify: true,
+		validationFlags:    CertificateValidateAll,
+	}
+	return c, nil
+}
+
+// notify calls the notify handler for each property, outside mu.
+func (c *clientConn) notify(properties ...string) {
+	c.mu.Lock()
+	h := c.notifyHandler
+	c.mu.Unlock()
+	if h == nil {
+		return
+	}
+	for _, p := range properties {
+		h(p)
+	}
+}
+
+// set runs f under mu, then notifies property.
+func (c *clientConn) set(property string, f func()) {
+	c.mu.Lock()
+	f()
+	c.mu.Unlock()
+	c.notify(property)
+}
+
+// Handshake runs the TLS handshake, bounded by ctx. It is done once: later
+// calls return the first one's result. Cancelling ctx closes the base
+// connection, as crypto/tls does, and the handshake fails with ctx's error.
+func (c *clientConn) Handshake(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	c.hsMu.Lock()
+	defer c.hsMu.Unlock()
+	if c.closed.Load() {
+		return closedError("handshake")
+	}
+	if c.hsDone {
+		return c.hsErr
+	}
+	cfg, err := c.config()
+	if err != nil {
+		c.hsDone, c.hsErr = true, err
+		return err
+	}
+	tc := tls.Client(c.tr, cfg)
+	c.tlsConn.Store(tc)
+	if c.closed.Load() { // Close ran before tc was published: it closed base.
+		c.hsDone, c.hsErr = true, closedError("handshake")
+		return c.hsErr
+	}
+	c.mu.Lock()
+	c.hsCtx = ctx
+	c.mu.Unlock()
+	err = tc.HandshakeContext(ctx)
+	c.mu.Lock()
+	c.hsCtx = nil
+	c.mu.Unlock()
+	if err != nil {
+		err = c.handshakeError(ctx, err)
+	} else {
+		c.recordHandshake(tc.ConnectionState())
+	}
+	c.hsDone, c.hsErr = true, err
+	return err
+}
+
+// recordHandshake stores the results of a completed handshake and notifies
+// the properties that changed.
+func (c *clientConn) recordHandshake(cs tls.ConnectionState) {
+	c.mu.Lock()
+	c.negotiated = cs.NegotiatedProtocol
+	c.version = protocolVersion(cs.Version)
+	c.suite = tls.CipherSuiteName(cs.CipherSuite)
+	c.sessionResumed = cs.DidResume
+	c.mu.Unlock()
+	c.notify("negotiated-protocol", "protocol-version", "ciphersuite-name", "accepted-cas")
+}
+
+func protocolVersion(v uint16) ProtocolVersion {
+	switch v {
+	case tls.VersionSSL30: //nolint:staticcheck // mapped for completeness
+		return ProtocolVersionSSL30
+	case tls.VersionTLS10:
+		return ProtocolVersionTLS10
+	case tls.VersionTLS11:
+		return ProtocolVersionTLS11
+	case tls.VersionTLS12:
+		return ProtocolVersionTLS12
+	case tls.VersionTLS13:
+		return ProtocolVersionTLS13
+	}
+	return ProtocolVersionUnknown
+}
+
+// config builds the crypto/tls configuration for the next handshake from the
+// properties as they are now.
+func (c *clientConn) config() (*tls.Config, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	name, err := resolveIdentity(c.identity)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{
+		ServerName: name.sni(),
+		NextProtos: slices.Clone(c.alpn),
+		MinVersion: tls.VersionTLS12,
+		// Verification is ours: every flag from the Database, then the
+		// accept-certificate handler. VerifyConnection runs on every
+		// handshake, resumed ones included (crypto/tls issue 31641).
+		InsecureSkipVerify:   true,
+		VerifyConnection:     c.verifyConnection,
+		GetClientCertificate: c.getClientCertificate,
+		Renegotiation:        tls.RenegotiateNever,
+	}
+	return cfg, nil
+}
+
+// verifyConnection computes the peer's certificate errors, asks the
+// accept-certificate handler when they are not masked by validation-flags,
+// and records peer-certificate and peer-certificate-errors after the handler
+// returns, also when the certificate is rejected (as GIO does).
+func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
+	peer := certificateFromChain(cs.PeerCertificates)
+	db := c.Database()
+	c.mu.Lock()
+	ctx, identity, interaction := c.hsCtx, c.identity, c.interaction
+	mask, handler := c.validationFlags, c.acceptHandler
+	c.mu.Unlock()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if peer == nil {
+		return newError(ErrorBadCertificate, nil, "server sent no certificate")
+	}
+	flags, err := verifyPeer(ctx, db, peer, identity, interaction)
+	if err != nil {
+		return newError(ErrorBadCertificate, err, "could not verify the server certificate")
+	}
+	flags |= staplingFlags(cs, peer)
+	accepted := flags&mask == 0
+	if !accepted && handler != nil {
+		accepted = handler(peer, flags)
+	}
+	c.mu.Lock()
+	c.peerCert, c.peerErrors = peer, flags
+	c.mu.Unlock()
+	c.notify("peer-certificate", "peer-certificate-errors")
+	if !accepted {
+		return &Error{Code: ErrorBadCertificate, Message: "Unacceptable TLS certificate (" + flags.String() + ")"}
+	}
+	return nil
+}
+
+// getClientCertificate answers the server's CertificateRequest: it records
+// the accepted CAs, asks the interaction when no certificate is set, and
+// sends the certificate if it has its private key.
+func (c *clientConn) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	cas := make([][]byte, len(cri.AcceptableCAs))
+	for i, dn := range cri.AcceptableCAs {
+		cas[i] = slices.Clone(dn)
+	}
+	c.mu.Lock()
+	c.acceptedCAs, c.certRequested = cas, true
+	cert, interaction := c.certificate, c.interaction
+	c.mu.Unlock()
+	if cert == nil && interaction != nil {
+		res, err := interaction.RequestCertificate(cri.Context(), c)
+		switch res {
+		case InteractionFailed:
+			if err == nil {
+				err = fmt.Errorf("interaction failed")
+			}
+			return nil, newError(ErrorCertificateRequired, err, "could not get a client certificate")
+		case InteractionHandled:
+			c.mu.Lock()
+			cert = c.certificate
+			c.mu.Unlock()
+		}
+	}
+	if cert == nil {
+		return &tls.Certificate{}, nil
+	}
+	tc, err := cert.tlsCertificate()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		c.sentNoKey = true
+		return &tls.Certificate{}, nil
+	}
+	c.certificateSent = cert
+	return &tc, nil
+}
+
+// Read reads application data, running the handshake first if needed. A
+// close_notify from the server gives io.EOF; a TCP close without one gives
+// ErrEOF while require-close-notify is set, io.EOF otherwise.
+func (c *clientConn) Read(p []byte) (int, error) {
+	tc, err := c.established("read")
+	if err != nil {
+		return 0, err
+	}
+	n, err := tc.Read(p)
+	if err != nil {
+		err = c.ioError("read", err)
+	}
+	return n, err
+}
+
+// Write writes application data, running the handshake first if needed.
+func (c *clientConn) Write(p []byte) (int, error) {
+	tc, err := c.established("write")
+	if err != nil {
+		return 0, err
+	}
+	n, err := tc.Write(p)
+	if err != nil {
+		err = c.ioError("write", err)
+	}
+	return n, err
+}
+
+// established returns the handshaken *tls.Conn, running the handshake
+// (with no context: the connection's deadlines bound it) if needed.
+func (c *clientConn) established(op string) (*tls.Conn, error) {
+	if c.closed.Load() {
+		return nil, closedError(op)
+	}
+	if err := c.Handshake(context.Background()); err != nil {
+		return nil, err
+	}
+	return c.tlsConn.Load(), nil
+}
+
+// Close sends close_notify if the handshake completed, then closes the base
+// connection. Closing again does nothing; I/O afterwards fails with an error
+// matching net.ErrClosed.
+func (c *clientConn) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	tc := c.tlsConn.Load()
+	if tc == nil {
+		return c.base.Close()
+	}
+	err := tc.Close()
+	if err != nil && isClosedError(err) {
+		return nil
+	}
+	return err
+}
+
+// CloseWrite sends close_notify (running the handshake first if needed) and
+// keeps the connection open for reading; later writes fail. Calling it again
+// does nothing.
+func (c *clientConn) CloseWrite() error {
+	tc, err := c.established("close")
+	if err != nil {
+		return err
+	}
+	if err := tc.CloseWrite(); err != nil {
+		return c.ioError("close", err)
+	}
+	return nil
+}
+
+func (c *clientConn) LocalAddr() net.Addr                { return c.base.LocalAddr() }
+func (c *clientConn) RemoteAddr() net.Addr               { return c.base.RemoteAddr() }
+func (c *clientConn) SetDeadline(t time.Time) error      { return c.base.SetDeadline(t) }
+func (c *clientConn) SetReadDeadline(t time.Time) error  { return c.base.SetReadDeadline(t) }
+func (c *clientConn) SetWriteDeadline(t time.Time) error { return c.base.SetWriteDeadline(t) }
+func (c *clientConn) BaseIOStream() net.Conn             { return c.base }
+
+func (c *clientConn) Certificate() *Certificate {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.certificate
+}
+
+func (c *clientConn) SetCertificate(cert *Certificate) {
+	c.set("certificate", func() { c.certificate = cert })
+}
+
+func (c *clientConn) PeerCertificate() *Certificate {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.peerCert
+}
+
+func (c *clientConn) PeerCertificateErrors() CertificateFlags {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.peerErrors
+}
+
+// Database returns the database set, or the backend's default database
+// (looked up on first use, so a connection given its own database never
+// loads the system's).
+func (c *clientConn) Database() Database {
+	c.mu.Lock()
+	db, set := c.database, c.databaseSet
+	c.mu.Unlock()
+	if set {
+		return db
+	}
+	return c.backend.DefaultDatabase()
+}
+
+func (c *clientConn) SetDatabase(db Database) {
+	if isNilPointer(db) {
+		db = nil
+	}
+	c.set("database", func() { c.database, c.databaseSet = db, true })
+}
+
+func (c *clientConn) Interaction() Interaction {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.interaction
+}
+
+func (c *clientConn) SetInteraction(i Interaction) {
+	if isNilPointer(i) {
+		i = nil
+	}
+	c.set("interaction", func() { c.interaction = i })
+}
+
+func (c *clientConn) RequireCloseNotify() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.requireCloseNotify
+}
+
+func (c *clientConn) SetRequireCloseNotify(require bool) {
+	c.set("require-close-notify", func() { c.requireCloseNotify = require })
+}
+
+func (c *clientConn) AdvertisedProtocols() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.alpn)
+}
+
+func (c *clientConn) SetAdvertisedProtocols(protocols []string) {
+	c.set("advertised-protocols", func() { c.alpn = slices.Clone(protocols) })
+}
+
+func (c *clientConn) NegotiatedProtocol() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.negotiated
+}
+
+func (c *clientConn) ProtocolVersion() ProtocolVersion {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.version
+}
+
+func (c *clientConn) CiphersuiteName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.suite
+}
+
+func (c *clientConn) OnAcceptCertificate(handler func(peer *Certificate, errors CertificateFlags) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.acceptHandler = handler
+}
+
+func (c *clientConn) OnNotify(handler func(property string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.notifyHandler = handler
+}
+
+// ConnectionState returns crypto/tls's state; the zero value before the
+// handshake starts.
+func (c *clientConn) ConnectionState() tls.ConnectionState {
+	if tc := c.tlsConn.Load(); tc != nil {
+		return tc.ConnectionState()
+	}
+	return tls.ConnectionState{}
+}
+
+func (c *clientConn) AcceptedCAs() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.acceptedCAs == nil {
+		return nil
+	}
+	out := make([][]byte, len(c.acceptedCAs))
+	for i, dn := range c.acceptedCAs {
+		out[i] = slices.Clone(dn)
+	}
+	return out
+}
+
+func (c *clientConn) ServerIdentity() Connectable {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.identity
+}
+
+// SetServerIdentity sets the identity. Set before the handshake, it changes
+// SNI, verification and the session-cache key; an identity that cannot be
+// understood makes the handshake fail with ErrorMisc.
+func (c *clientConn) SetServerIdentity(identity Connectable) {
+	if isNilPointer(identity) {
+		identity = nil
+	}
+	c.set("server-identity", func() { c.identity = identity })
+}
+
+// Deprecated: SSL 3.0 is no longer supported; does nothing.
+func (c *clientConn) UseSSL3() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.useSSL3
+}
+
+// Deprecated: SSL 3.0 is no longer supported; does nothing.
+func (c *clientConn) SetUseSSL3(use bool) {
+	c.set("use-ssl3", func() { c.useSSL3 = use })
+}
+
+// Deprecated: impossible to use correctly; still masks errors as in GIO.
+func (c *clientConn) ValidationFlags() CertificateFlags {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.validationFlags
+}
+
+// Deprecated: see ValidationFlags.
+func (c *clientConn) SetValidationFlags(flags CertificateFlags) {
+	c.set("validation-flags", func() { c.validationFlags = flags })
+}
+
+func (c *clientConn) SessionResumed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sessionResumed
+}
+
+// CopySessionState is implemented with the session cache.
+func (c *clientConn) CopySessionState(source ClientConnection) {}
+
+var _ ClientConnection = (*clientConn)(nil)

@@ -1,0 +1,125 @@
+package giotls
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+
+	"github.com/giotls/giotls/internal/tlsconn"
+)
+
+// closedError is the error of an operation on a closed connection.
+func closedError(op string) error {
+	return &net.OpError{Op: op, Net: "tls", Err: net.ErrClosed}
+}
+
+func isClosedError(err error) bool {
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrClosedPipe)
+}
+
+// handshakeError turns what crypto/tls returned from a failed handshake into
+// GIO's terms. Cancellation and timeouts keep their Go form (ctx.Err(), a
+// net.Error that times out), as crypto/tls returns them.
+func (c *clientConn) handshakeError(ctx context.Context, err error) error {
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return err
+	}
+	if c.closed.Load() {
+		return closedError("handshake")
+	}
+	var ge *Error
+	if errors.As(err, &ge) {
+		return ge
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return err
+	}
+	var notTLS *tlsconn.NotTLSError
+	var rhe tls.RecordHeaderError
+	switch {
+	case errors.As(err, &notTLS):
+		return newError(ErrorNotTLS, err, "Peer failed to perform TLS handshake")
+	case errors.As(err, &rhe):
+		return newError(ErrorNotTLS, err, "Peer failed to perform TLS handshake")
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		if c.tr.Received() == 0 {
+			return newError(ErrorNotTLS, err, "Peer failed to perform TLS handshake: it closed the connection")
+		}
+		return newError(ErrorHandshake, err, "TLS handshake failed: the server closed the connection")
+	}
+	if alert, ok := tlsconn.RemoteAlert(err); ok {
+		if c.missingCertificate(alert) {
+			return newError(ErrorCertificateRequired, err, "TLS connection peer did not send a certificate%s", c.noKeyNote())
+		}
+		if alert == "inappropriate fallback" {
+			return newError(ErrorInappropriateFallback, err, "Inappropriate TLS protocol fallback")
+		}
+		return newError(ErrorHandshake, err, "TLS handshake failed: the server sent the alert %q", alert)
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return err // an error of the base stream, such as a reset
+	}
+	return newError(ErrorHandshake, err, "TLS handshake failed")
+}
+
+// missingCertificate reports whether the server's alert means that it wanted
+// a client certificate we did not send. TLS 1.3 servers say
+// certificate_required (RFC 8446, section 4.4.2.4); TLS 1.2 servers send
+// handshake_failure or bad_certificate after asking for one.
+func (c *clientConn) missingCertificate(alert string) bool {
+	if alert == "certificate required" {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.certRequested && c.certificateSent == nil &&
+		(alert == "handshake failure" || alert == "bad certificate")
+}
+
+func (c *clientConn) noKeyNote() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sentNoKey {
+		return " (the certificate set has no private key, so it was not sent)"
+	}
+	return ""
+}
+
+// ioError turns what crypto/tls returned from Read, Write or CloseWrite after
+// the handshake into GIO's terms.
+func (c *clientConn) ioError(op string, err error) error {
+	if c.closed.Load() {
+		return closedError(op)
+	}
+	switch {
+	case err == io.EOF:
+		// crypto/tls gives io.EOF both for close_notify and for a TCP
+		// close at a record boundary; the transport knows which.
+		if c.tr.SawEOF() && c.RequireCloseNotify() {
+			return newError(ErrorEOF, io.EOF, "TLS connection closed unexpectedly")
+		}
+		return io.EOF
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return newError(ErrorEOF, err, "TLS connection closed unexpectedly in the middle of a record")
+	}
+	if alert, ok := tlsconn.RemoteAlert(err); ok {
+		// In TLS 1.3 the client's handshake ends before the server has
+		// checked its certificate, so the refusal arrives on the first Read.
+		if c.missingCertificate(alert) {
+			return newError(ErrorCertificateRequired, err, "TLS connection peer did not send a certificate%s", c.noKeyNote())
+		}
+		if alert == "bad certificate" || alert == "certificate unknown" || alert == "unknown certificate authority" {
+			return newError(ErrorBadCertificate, err, "the server rejected the client certificate")
+		}
+		return newError(ErrorMisc, err, "the server sent the alert %q", alert)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return err // a timeout or an error of the base stream
+	}
+	return newError(ErrorMisc, err, "TLS %s failed", op)
+}
