@@ -1,0 +1,158 @@
+package giotls
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/giotls/giotls/internal/testpki"
+)
+
+// tlsServer is an in-process crypto/tls server on loopback that records what
+// each client sent (SNI, ALPN) and hands each connection to handle.
+type tlsServer struct {
+	ln   net.Listener
+	Addr netip.AddrPort
+
+	mu   sync.Mutex
+	snis []string
+	errs []error
+	wg   sync.WaitGroup
+}
+
+// startTLSServer serves cfg on 127.0.0.1 (network "tcp4") or [::1] ("tcp6").
+// handle runs after a successful server handshake; the connection is closed
+// when it returns (with close_notify). A nil handle echoes.
+func startTLSServer(t testing.TB, network string, cfg *tls.Config, handle func(*tls.Conn)) *tlsServer {
+	t.Helper()
+	host := "127.0.0.1:0"
+	if network == "tcp6" {
+		host = "[::1]:0"
+	}
+	ln, err := net.Listen(network, host)
+	if err != nil {
+		t.Fatalf("listen %s: %v", network, err)
+	}
+	s := &tlsServer{ln: ln, Addr: ln.Addr().(*net.TCPAddr).AddrPort()}
+	cfg = cfg.Clone()
+	inner := cfg.GetConfigForClient
+	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		s.mu.Lock()
+		s.snis = append(s.snis, hello.ServerName)
+		s.mu.Unlock()
+		if inner != nil {
+			return inner(hello)
+		}
+		return nil, nil
+	}
+	if handle == nil {
+		handle = echo
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				tc := tls.Server(c, cfg)
+				tc.SetDeadline(time.Now().Add(30 * time.Second))
+				if err := tc.HandshakeContext(context.Background()); err != nil {
+					s.mu.Lock()
+					s.errs = append(s.errs, err)
+					s.mu.Unlock()
+					c.Close()
+					return
+				}
+				handle(tc)
+				tc.Close()
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+	return s
+}
+
+func echo(c *tls.Conn) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if _, err := c.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// SNIs returns the server names clients sent, in order.
+func (s *tlsServer) SNIs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.snis...)
+}
+
+// HandshakeErrors returns the server-side handshake errors so far.
+func (s *tlsServer) HandshakeErrors() []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]error(nil), s.errs...)
+}
+
+// dial opens a TCP connection to the server and wraps it in a giotls client
+// connection for identity, closed when the test ends.
+func (s *tlsServer) dial(t testing.TB, identity Connectable) ClientConnection {
+	t.Helper()
+	base, err := net.Dial("tcp", s.Addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClientConnection(base, identity)
+	if err != nil {
+		base.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// testCA is a root with a database trusting it.
+type testCA struct {
+	*testpki.CA
+	db       Database
+	rootFile string
+}
+
+func newTestCA(t testing.TB, name string) *testCA {
+	t.Helper()
+	ca := testpki.MustCA(t, name)
+	path := filepath.Join(t.TempDir(), "anchors.pem")
+	if err := os.WriteFile(path, ca.CertPEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := NewFileDatabase(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{CA: ca, db: db, rootFile: path}
+}
+
+// serverConfig returns a server configuration presenting leaf.
+func serverConfig(leaf *testpki.Leaf) *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}}
+}
+
+func localhost(port uint16) *NetworkAddress { return NewNetworkAddress("localhost", port) }
