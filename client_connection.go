@@ -43,17 +43,17 @@ type clientConn struct {
 	notifyHandler      func(property string)
 
 	// Results of the last handshake.
-	peerCert       *Certificate
-	peerErrors     CertificateFlags
-	acceptedCAs    [][]byte
-	certRequested  bool
+	peerCert        *Certificate
+	peerErrors      CertificateFlags
+	acceptedCAs     [][]byte
+	certRequested   bool
 	sentNoKey       bool         // the certificate set had no private key, so none was sent
 	certificateSent *Certificate // the client certificate sent in the last handshake
-	hsCtx          context.Context
-	negotiated     string
-	version        ProtocolVersion
-	suite          string
-	sessionResumed bool
+	hsCtx           context.Context
+	negotiated      string
+	version         ProtocolVersion
+	suite           string
+	sessionResumed  bool
 }
 
 func newClientConn(b *backend, base net.Conn, identity Connectable) (*clientConn, error) {

@@ -151,7 +151,9 @@ func TestSetServerIdentityBeforeHandshake(t *testing.T) {
 	}
 }
 
-func itoa(p uint16) string { return netip.AddrPortFrom(netip.IPv4Unspecified(), p).String()[len("0.0.0.0:"):] }
+func itoa(p uint16) string {
+	return netip.AddrPortFrom(netip.IPv4Unspecified(), p).String()[len("0.0.0.0:"):]
+}
 
 // TestCertificateRejection covers accept-certificate: rejection without a
 // handler, rejection and acceptance by a handler, masking by
