@@ -1,6 +1,10 @@
 package giotls
 
-import "net"
+import (
+	"io"
+	"log/slog"
+	"net"
+)
 
 // Backend is GIO's GTlsBackend: the TLS implementation connections come from.
 type Backend interface {
@@ -16,12 +20,42 @@ type Backend interface {
 	NewClientConnection(base net.Conn, serverIdentity Connectable) (ClientConnection, error)
 }
 
+// BackendOptions are what giotls adds to GIO's backend: settings shared by
+// the connections a backend makes.
+type BackendOptions struct {
+	// SessionCache is where sessions are kept and looked up; nil means the
+	// process-wide DefaultSessionCache.
+	SessionCache *SessionCache
+	// DisableResumption turns automatic resumption off: connections neither
+	// offer nor keep sessions. CopySessionState still works.
+	DisableResumption bool
+	// KeyLogWriter, if set, receives the connections' secrets in the
+	// NSS key log format, for Wireshark. It defeats TLS: set it only when
+	// debugging, from an explicit opt-in such as SSLKEYLOGFILE read by the
+	// program; giotls never reads the environment itself.
+	KeyLogWriter io.Writer
+	// Logger, if set, receives each handshake's decisions (identity,
+	// certificate errors, acceptance, resumption) at debug level.
+	Logger *slog.Logger
+}
+
+// NewBackend returns a crypto/tls backend with options.
+func NewBackend(o BackendOptions) Backend {
+	if o.SessionCache == nil {
+		o.SessionCache = DefaultSessionCache()
+	}
+	return &backend{opts: o}
+}
+
 // backend is the crypto/tls backend.
-type backend struct{}
+type backend struct {
+	opts BackendOptions
+}
 
-var defaultBackend Backend = &backend{}
+var defaultBackend Backend = NewBackend(BackendOptions{})
 
-// DefaultBackend returns the crypto/tls backend, the only one giotls has.
+// DefaultBackend returns the crypto/tls backend with the process-wide session
+// cache, which NewClientConnection uses.
 func DefaultBackend() Backend { return defaultBackend }
 
 func (*backend) SupportsTLS() bool { return true }

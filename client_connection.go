@@ -3,13 +3,16 @@ package giotls
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/giotls/giotls/internal/sessioncache"
 	"github.com/giotls/giotls/internal/tlsconn"
 )
 
@@ -54,6 +57,14 @@ type clientConn struct {
 	version         ProtocolVersion
 	suite           string
 	sessionResumed  bool
+	hsComplete      bool // the last handshake completed
+
+	// Session resumption: the adapter over the backend's cache, the key
+	// it was made with, and the connection CopySessionState named.
+	sessions   *sessioncache.ConnCache
+	hsName     serverName
+	startKey   string
+	copySource *clientConn
 }
 
 func newClientConn(b *backend, base net.Conn, identity Connectable) (*clientConn, error) {
@@ -149,7 +160,13 @@ func (c *clientConn) recordHandshake(cs tls.ConnectionState) {
 	c.version = protocolVersion(cs.Version)
 	c.suite = tls.CipherSuiteName(cs.CipherSuite)
 	c.sessionResumed = cs.DidResume
+	c.hsComplete = true
 	c.mu.Unlock()
+	if l := c.backend.opts.Logger; l != nil {
+		l.Debug("giotls: handshake complete", "identity", identityString(c.ServerIdentity()),
+			"version", protocolVersion(cs.Version).String(), "ciphersuite", tls.CipherSuiteName(cs.CipherSuite),
+			"alpn", cs.NegotiatedProtocol, "resumed", cs.DidResume)
+	}
 	c.notify("negotiated-protocol", "protocol-version", "ciphersuite-name", "accepted-cas")
 }
 
@@ -189,7 +206,24 @@ func (c *clientConn) config() (*tls.Config, error) {
 		VerifyConnection:     c.verifyConnection,
 		GetClientCertificate: c.getClientCertificate,
 		Renegotiation:        tls.RenegotiateNever,
+		KeyLogWriter:         c.backend.opts.KeyLogWriter,
 	}
+	// The session key names the certificate set now: the lookup happens
+	// before the server says whether it wants one (see SessionCache).
+	var chain []*x509.Certificate
+	if c.certificate.HasPrivateKey() {
+		chain = c.certificate.chain()
+	}
+	var cache *sessioncache.Cache
+	if !c.backend.opts.DisableResumption {
+		cache = c.backend.opts.SessionCache.c
+	}
+	c.hsName, c.startKey = name, sessionKey(name, c.base, chain)
+	c.sessions = sessioncache.NewConnCache(cache, c.startKey)
+	if src := c.copySource; src != nil {
+		c.sessions.CopyFrom(src.sessionsOf())
+	}
+	cfg.ClientSessionCache = c.sessions
 	return cfg, nil
 }
 
@@ -202,8 +236,9 @@ func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
 	db := c.Database()
 	c.mu.Lock()
 	ctx, identity, interaction := c.hsCtx, c.identity, c.interaction
-	mask, handler := c.validationFlags, c.acceptHandler
+	mask, handler, sessions := c.validationFlags, c.acceptHandler, c.sessions
 	c.mu.Unlock()
+	sessions.SetConnectionState(cs)
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -222,6 +257,11 @@ func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
 	c.mu.Lock()
 	c.peerCert, c.peerErrors = peer, flags
 	c.mu.Unlock()
+	if l := c.backend.opts.Logger; l != nil {
+		l.Debug("giotls: server certificate verified", "identity", identityString(identity),
+			"subject", peer.SubjectName(), "errors", flags.String(), "masked", (flags & ^mask).String(),
+			"accepted", accepted, "resumed", cs.DidResume)
+	}
 	c.notify("peer-certificate", "peer-certificate-errors")
 	if !accepted {
 		return &Error{Code: ErrorBadCertificate, Message: "Unacceptable TLS certificate (" + flags.String() + ")"}
@@ -256,6 +296,9 @@ func (c *clientConn) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls
 		}
 	}
 	if cert == nil {
+		c.mu.Lock()
+		c.storeSessionsFor(nil)
+		c.mu.Unlock()
 		return &tls.Certificate{}, nil
 	}
 	tc, err := cert.tlsCertificate()
@@ -263,9 +306,11 @@ func (c *clientConn) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls
 	defer c.mu.Unlock()
 	if err != nil {
 		c.sentNoKey = true
+		c.storeSessionsFor(nil)
 		return &tls.Certificate{}, nil
 	}
 	c.certificateSent = cert
+	c.storeSessionsFor(cert.chain())
 	return &tc, nil
 }
 
@@ -521,7 +566,68 @@ func (c *clientConn) SessionResumed() bool {
 	return c.sessionResumed
 }
 
-// CopySessionState is implemented with the session cache.
-func (c *clientConn) CopySessionState(source ClientConnection) {}
+// storeSessionsFor makes the sessions of this handshake be kept under the
+// client certificate chain actually sent, when it is not the one the lookup
+// was made with (an Interaction chose it, or it could not be sent). c.mu is
+// held.
+func (c *clientConn) storeSessionsFor(sent []*x509.Certificate) {
+	if k := sessionKey(c.hsName, c.base, sent); k != c.startKey {
+		c.sessions.StoreUnder(k)
+	}
+}
+
+// sessionsOf returns the connection's session adapter, nil before its first
+// handshake completed.
+func (c *clientConn) sessionsOf() *sessioncache.ConnCache {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.hsComplete {
+		return nil
+	}
+	return c.sessions
+}
+
+// CopySessionState makes this connection resume source's session, whatever
+// the cache keys say: for protocols whose servers demand it, FTP over TLS
+// above all (an FTP data connection goes to another port, and vsftpd with
+// require_ssl_reuse refuses one that does not resume the control
+// connection's session).
+//
+// It takes a fresh TLS 1.3 ticket source received if one was never offered;
+// otherwise it reuses source's latest session knowingly, a TLS 1.2 state or a
+// TLS 1.3 ticket presented before, which lets observers link the two
+// connections (RFC 8446, Appendix C.4): the price such protocols ask. The
+// session is chosen when this connection's handshake starts, so tickets that
+// arrive on source until then count. SessionResumed tells, after the
+// handshake, whether the server accepted it.
+//
+// source may be a ClientConnection of this package or any value that holds
+// one: a struct (or pointer to one) embedding it, or with a field of an
+// interface type holding it. It is a no-op when source holds none, when
+// source has not completed a handshake, or when this connection's handshake
+// has already started.
+func (c *clientConn) CopySessionState(source ClientConnection) {
+	src := findClientConn(reflect.ValueOf(source), 0)
+	if src == nil || src == c || c.tlsConn.Load() != nil {
+		return
+	}
+	src.mu.Lock()
+	ok := src.hsComplete
+	src.mu.Unlock()
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	c.copySource = src
+	c.mu.Unlock()
+}
+
+// identityString is an identity for logs.
+func identityString(id Connectable) string {
+	if id == nil || isNilPointer(id) {
+		return "(none)"
+	}
+	return id.String()
+}
 
 var _ ClientConnection = (*clientConn)(nil)

@@ -1,0 +1,90 @@
+package giotls
+
+import (
+	"crypto/x509"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/giotls/giotls/internal/sessioncache"
+)
+
+// SessionCache keeps TLS sessions for resumption, under rules that limit what
+// resumption reveals about the client:
+//
+//   - A session is stored under the server identity (host name and port,
+//     service domain, or IP address and port) and the client certificate
+//     chain sent in the handshake that made it ("none" when none was sent).
+//     It is never offered to another host or port, or with another client
+//     certificate or none.
+//   - A TLS 1.3 ticket is used once: it is taken out of the cache when it is
+//     offered and never presented again (RFC 8446, Appendix C.4). Every
+//     ticket a server sends is kept, in a bounded queue per key. A TLS 1.2
+//     session is reusable, as the protocol has it.
+//   - Every session is dropped MaxAge (default ten minutes, as GIO) after the
+//     full handshake that began its chain of resumptions, and a TLS 1.3
+//     ticket also at the lifetime the server gave it (seven days at most).
+//
+// The lookup happens before the server asks for a client certificate, so it
+// uses the certificate set on the connection when the handshake starts: a
+// connection whose certificate an Interaction supplies looks up sessions made
+// without one, and does a full handshake rather than resume a session tied to
+// a certificate it has not chosen yet.
+//
+// Every resumed handshake is verified again, as a full one is.
+type SessionCache struct {
+	c *sessioncache.Cache
+}
+
+// SessionCacheOptions configure a SessionCache. Zero values select the
+// defaults: 50 keys (least recently used evicted), 8 TLS 1.3 tickets per key,
+// ten minutes.
+type SessionCacheOptions struct {
+	MaxKeys          int
+	MaxTicketsPerKey int
+	MaxAge           time.Duration
+}
+
+// NewSessionCache returns an empty cache, for connections that must not share
+// sessions with the rest of the process.
+func NewSessionCache(o SessionCacheOptions) *SessionCache {
+	return &SessionCache{c: sessioncache.New(sessioncache.Options{
+		MaxKeys: o.MaxKeys, MaxTicketsPerKey: o.MaxTicketsPerKey, MaxAge: o.MaxAge,
+	})}
+}
+
+var defaultSessionCache = &SessionCache{c: sessioncache.Default()}
+
+// DefaultSessionCache returns the process-wide cache that connections of the
+// default backend share, as GIO's are.
+func DefaultSessionCache() *SessionCache { return defaultSessionCache }
+
+// Len returns how many keys and sessions the cache holds.
+func (s *SessionCache) Len() (keys, sessions int) { return s.c.Len() }
+
+// sessionKey is the cache key for a connection to name (over base, when the
+// identity has no address of its own) presenting chain.
+func sessionKey(name serverName, base net.Conn, chain []*x509.Certificate) string {
+	var id string
+	switch {
+	case name.host != "" && name.port == 0:
+		id = sessioncache.ServiceIdentity(name.host)
+	case name.host != "":
+		id = sessioncache.HostIdentity(name.host, name.port)
+	case name.ip.IsValid():
+		id = sessioncache.AddressIdentity(netip.AddrPortFrom(name.ip, name.port))
+	default:
+		// No identity: the address connected to, as GIO's "ip/port".
+		ap, err := netip.ParseAddrPort(base.RemoteAddr().String())
+		if err != nil {
+			id = "addr/" + base.RemoteAddr().String()
+		} else {
+			id = sessioncache.AddressIdentity(ap)
+		}
+	}
+	var der [][]byte
+	for _, c := range chain {
+		der = append(der, c.Raw)
+	}
+	return sessioncache.Key(id, der)
+}
