@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"net"
 	"reflect"
 	"slices"
@@ -269,51 +268,6 @@ func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
 	return nil
 }
 
-// getClientCertificate answers the server's CertificateRequest: it records
-// the accepted CAs, asks the interaction when no certificate is set, and
-// sends the certificate if it has its private key.
-func (c *clientConn) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
-	cas := make([][]byte, len(cri.AcceptableCAs))
-	for i, dn := range cri.AcceptableCAs {
-		cas[i] = slices.Clone(dn)
-	}
-	c.mu.Lock()
-	c.acceptedCAs, c.certRequested = cas, true
-	cert, interaction := c.certificate, c.interaction
-	c.mu.Unlock()
-	if cert == nil && interaction != nil {
-		res, err := interaction.RequestCertificate(cri.Context(), c)
-		switch res {
-		case InteractionFailed:
-			if err == nil {
-				err = fmt.Errorf("interaction failed")
-			}
-			return nil, newError(ErrorCertificateRequired, err, "could not get a client certificate")
-		case InteractionHandled:
-			c.mu.Lock()
-			cert = c.certificate
-			c.mu.Unlock()
-		}
-	}
-	if cert == nil {
-		c.mu.Lock()
-		c.storeSessionsFor(nil)
-		c.mu.Unlock()
-		return &tls.Certificate{}, nil
-	}
-	tc, err := cert.tlsCertificate()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err != nil {
-		c.sentNoKey = true
-		c.storeSessionsFor(nil)
-		return &tls.Certificate{}, nil
-	}
-	c.certificateSent = cert
-	c.storeSessionsFor(cert.chain())
-	return &tc, nil
-}
-
 // Read reads application data, running the handshake first if needed. A
 // close_notify from the server gives io.EOF; a TCP close without one gives
 // ErrEOF while require-close-notify is set, io.EOF otherwise.
@@ -564,16 +518,6 @@ func (c *clientConn) SessionResumed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.sessionResumed
-}
-
-// storeSessionsFor makes the sessions of this handshake be kept under the
-// client certificate chain actually sent, when it is not the one the lookup
-// was made with (an Interaction chose it, or it could not be sent). c.mu is
-// held.
-func (c *clientConn) storeSessionsFor(sent []*x509.Certificate) {
-	if k := sessionKey(c.hsName, c.base, sent); k != c.startKey {
-		c.sessions.StoreUnder(k)
-	}
 }
 
 // sessionsOf returns the connection's session adapter, nil before its first

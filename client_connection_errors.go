@@ -66,29 +66,6 @@ func (c *clientConn) handshakeError(ctx context.Context, err error) error {
 	return newError(ErrorHandshake, err, "TLS handshake failed")
 }
 
-// missingCertificate reports whether the server's alert means that it wanted
-// a client certificate we did not send. TLS 1.3 servers say
-// certificate_required (RFC 8446, section 4.4.2.4); TLS 1.2 servers send
-// handshake_failure or bad_certificate after asking for one.
-func (c *clientConn) missingCertificate(alert string) bool {
-	if alert == "certificate required" {
-		return true
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.certRequested && c.certificateSent == nil &&
-		(alert == "handshake failure" || alert == "bad certificate")
-}
-
-func (c *clientConn) noKeyNote() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sentNoKey {
-		return " (the certificate set has no private key, so it was not sent)"
-	}
-	return ""
-}
-
 // ioError turns what crypto/tls returned from Read, Write or CloseWrite after
 // the handshake into GIO's terms.
 func (c *clientConn) ioError(op string, err error) error {
