@@ -144,6 +144,7 @@ func (c *clientConn) Handshake(ctx context.Context) error {
 	c.mu.Unlock()
 	if err != nil {
 		err = c.handshakeError(ctx, err)
+		c.notify("accepted-cas") // also after a failed handshake, as GIO
 	} else {
 		c.recordHandshake(tc.ConnectionState())
 	}
