@@ -1,0 +1,324 @@
+package ftp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/giotls/giotls"
+	"github.com/giotls/giotls/internal/testpki"
+)
+
+func TestParseEPSV(t *testing.T) {
+	for _, tc := range []struct {
+		msg  string
+		port int
+		ok   bool
+	}{
+		{"Entering Extended Passive Mode (|||6446|)", 6446, true},
+		{"Entering Extended Passive Mode (!!!1!)", 1, true},
+		{"Entering Extended Passive Mode (|||0|)", 0, false},
+		{"Entering Extended Passive Mode (|||70000|)", 0, false},
+		{"Entering Extended Passive Mode (|1|2|3|)", 0, false},
+		{"Entering Extended Passive Mode", 0, false},
+		{"(|||", 0, false},
+		{")(", 0, false},
+	} {
+		port, err := parseEPSV(tc.msg)
+		if (err == nil) != tc.ok || port != tc.port {
+			t.Errorf("parseEPSV(%q) = %d, %v; want %d, ok %v", tc.msg, port, err, tc.port, tc.ok)
+		}
+	}
+}
+
+func TestParsePASV(t *testing.T) {
+	for _, tc := range []struct {
+		msg  string
+		port int
+		ok   bool
+	}{
+		{"Entering Passive Mode (127,0,0,1,195,80).", 195<<8 | 80, true},
+		{"Entering Passive Mode 10,0,0,1,4,1", 4<<8 | 1, true},
+		{"Entering Passive Mode (127,0,0,1,256,1)", 0, false},
+		{"Entering Passive Mode (127,0,0,1,0,0)", 0, false},
+		{"Entering Passive Mode (127,0,0,1,4)", 0, false},
+		{"Entering Passive Mode (a,b,c,d,e,f)", 0, false},
+		{"", 0, false},
+	} {
+		port, err := parsePASV(tc.msg)
+		if (err == nil) != tc.ok || port != tc.port {
+			t.Errorf("parsePASV(%q) = %d, %v; want %d, ok %v", tc.msg, port, err, tc.port, tc.ok)
+		}
+	}
+}
+
+func TestReplyCode(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		code int
+		ok   bool
+	}{
+		{"220 ready", 220, true},
+		{"211-Features:", 211, true},
+		{"600 nope", 0, false},
+		{"22 short", 0, false},
+		{"abc text", 0, false},
+		{"220", 0, false},
+	} {
+		code, err := replyCode(tc.line)
+		if (err == nil) != tc.ok || code != tc.code {
+			t.Errorf("replyCode(%q) = %d, %v; want %d, ok %v", tc.line, code, err, tc.code, tc.ok)
+		}
+	}
+}
+
+// fakeServer is an in-process FTPS server for what vsftpd does not do:
+// refusing EPSV, MLSD, refusing AUTH TLS. Like vsftpd with
+// require_ssl_reuse, it refuses data connections that do not resume.
+type fakeServer struct {
+	t        *testing.T
+	ln       net.Listener
+	cfg      *tls.Config
+	db       giotls.Database
+	noEPSV   bool
+	noAuth   bool
+	files    map[string]string
+	commands chan string
+}
+
+func newFakeServer(t *testing.T) *fakeServer {
+	ca := testpki.MustCA(t, "Fake FTP Root")
+	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fakeServer{
+		t: t, ln: ln,
+		cfg:      &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}},
+		db:       giotls.NewDatabase([]*x509.Certificate{ca.Cert}),
+		files:    map[string]string{"a.txt": "alpha\n"},
+		commands: make(chan string, 100),
+	}
+	t.Cleanup(func() { ln.Close() })
+	return s
+}
+
+func (s *fakeServer) start() {
+	go func() {
+		for {
+			c, err := s.ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.session(c)
+		}
+	}()
+}
+
+func (s *fakeServer) session(raw net.Conn) {
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(20 * time.Second))
+	var conn net.Conn = raw
+	r := bufio.NewReader(conn)
+	say := func(format string, args ...any) { fmt.Fprintf(conn, format+"\r\n", args...) }
+	say("220-fake FTP server\r\n220 ready")
+	var dataLn net.Listener
+	defer func() {
+		if dataLn != nil {
+			dataLn.Close()
+		}
+	}()
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimRight(line, "\r\n")
+		cmd, arg, _ := strings.Cut(line, " ")
+		s.commands <- cmd
+		switch cmd {
+		case "AUTH":
+			if s.noAuth {
+				say("502 no TLS here")
+				continue
+			}
+			say("234 go")
+			tc := tls.Server(raw, s.cfg)
+			if err := tc.Handshake(); err != nil {
+				return
+			}
+			conn, r = tc, bufio.NewReader(tc)
+		case "USER":
+			say("331 password")
+		case "PASS":
+			say("230 in")
+		case "PBSZ", "PROT", "TYPE":
+			say("200 ok")
+		case "FEAT":
+			say("211-Features:\r\n MLST type*;size*;\r\n EPSV\r\n211 End")
+		case "EPSV", "PASV":
+			if cmd == "EPSV" && s.noEPSV {
+				say("500 unknown command")
+				continue
+			}
+			if dataLn != nil {
+				dataLn.Close()
+			}
+			dataLn, _ = net.Listen("tcp", "127.0.0.1:0")
+			p := dataLn.Addr().(*net.TCPAddr).Port
+			if cmd == "EPSV" {
+				say("229 Entering Extended Passive Mode (|||%d|)", p)
+			} else {
+				// A wrong address: the client must use the control one.
+				say("227 Entering Passive Mode (192,0,2,1,%d,%d).", p>>8, p&255)
+			}
+		case "MLSD", "RETR":
+			body, ok := s.files[arg]
+			if cmd == "MLSD" {
+				body, ok = "type=file;size=6; a.txt\r\n", true
+			}
+			if !ok {
+				say("550 no such file")
+				continue
+			}
+			d, err := dataLn.Accept()
+			if err != nil {
+				return
+			}
+			say("150 here it comes")
+			tc := tls.Server(d, s.cfg)
+			d.SetDeadline(time.Now().Add(10 * time.Second))
+			if err := tc.Handshake(); err != nil || !tc.ConnectionState().DidResume {
+				d.Close()
+				say("522 SSL connection failed: session reuse required")
+				return
+			}
+			io.WriteString(tc, body)
+			tc.Close()
+			say("226 done")
+		case "QUIT":
+			say("221 bye")
+			return
+		default:
+			say("502 %s not implemented", cmd)
+		}
+	}
+}
+
+func (s *fakeServer) config() Config {
+	backend := giotls.NewBackend(giotls.BackendOptions{SessionCache: giotls.NewSessionCache(giotls.SessionCacheOptions{})})
+	return Config{
+		Addr: s.ln.Addr().String(), ServerName: "localhost", Timeout: 10 * time.Second,
+		TLS: func(base net.Conn, id giotls.Connectable) (giotls.ClientConnection, error) {
+			c, err := backend.NewClientConnection(base, id)
+			if err == nil {
+				c.SetDatabase(s.db)
+			}
+			return c, err
+		},
+	}
+}
+
+func TestPASVFallbackAndMLSD(t *testing.T) {
+	s := newFakeServer(t)
+	s.noEPSV = true
+	s.start()
+	ctx := context.Background()
+	c, err := Dial(ctx, s.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var list bytes.Buffer
+	if err := c.List(ctx, "", &list); err != nil {
+		t.Fatal(err)
+	}
+	if list.String() != "type=file;size=6; a.txt\r\n" {
+		t.Errorf("MLSD gave %q", list.String())
+	}
+	if d := c.LastData(); d.Passive != "PASV" || !d.Resumed || !strings.HasPrefix(d.Addr, "127.0.0.1:") {
+		t.Errorf("data connection %+v; want PASV to 127.0.0.1 (not the address in the reply), resumed", d)
+	}
+	var got bytes.Buffer
+	if _, err := c.Retrieve(ctx, "a.txt", &got); err != nil || got.String() != "alpha\n" {
+		t.Errorf("RETR = %q, %v", got.String(), err)
+	}
+	if err := c.Quit(ctx); err != nil {
+		t.Error(err)
+	}
+	var seen []string
+	for len(s.commands) > 0 {
+		seen = append(seen, <-s.commands)
+	}
+	want := "AUTH USER PASS PBSZ PROT TYPE FEAT EPSV PASV MLSD PASV RETR QUIT"
+	if strings.Join(seen, " ") != want {
+		t.Errorf("commands %q, want %q (EPSV tried once, then PASV)", strings.Join(seen, " "), want)
+	}
+}
+
+func TestNoPlainTextFallback(t *testing.T) {
+	s := newFakeServer(t)
+	s.noAuth = true
+	s.start()
+	_, err := Dial(context.Background(), s.config())
+	var fe *Error
+	if !errors.As(err, &fe) || fe.Command != "AUTH TLS" || fe.Code != 502 {
+		t.Fatalf("Dial = %v; want the AUTH TLS refusal", err)
+	}
+	for len(s.commands) > 0 {
+		if cmd := <-s.commands; cmd != "AUTH" {
+			t.Errorf("the client sent %s in plain text after AUTH TLS was refused", cmd)
+		}
+	}
+}
+
+func TestBadCertificateStopsBeforeLogin(t *testing.T) {
+	s := newFakeServer(t)
+	s.start()
+	cfg := s.config()
+	cfg.ServerName = "elsewhere.example"
+	_, err := Dial(context.Background(), cfg)
+	if !errors.Is(err, giotls.ErrBadCertificate) {
+		t.Fatalf("Dial = %v; want ErrBadCertificate", err)
+	}
+	for len(s.commands) > 0 {
+		if cmd := <-s.commands; cmd != "AUTH" {
+			t.Errorf("the client sent %s to a server whose certificate was rejected", cmd)
+		}
+	}
+}
+
+func TestCancel(t *testing.T) {
+	// A server that never answers: Dial must end when the context does.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			defer c.Close()
+			io.Copy(io.Discard, c)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = Dial(ctx, Config{Addr: ln.Addr().String(), TLS: func(base net.Conn, id giotls.Connectable) (giotls.ClientConnection, error) {
+		return giotls.NewClientConnection(base, id)
+	}})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+		t.Errorf("Dial = %v after %v; want the context's error promptly", err, time.Since(start))
+	}
+}
