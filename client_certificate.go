@@ -3,13 +3,17 @@ package giotls
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"slices"
 )
 
-// getClientCertificate answers the server's CertificateRequest: it records
-// the accepted CAs, asks the interaction when no certificate is set, and
-// sends the certificate if it has its private key.
+// getClientCertificate answers the server's CertificateRequest (RFC 5246,
+// section 7.4.4; RFC 8446, section 4.3.2). It records the accepted CAs,
+// asks the interaction when no certificate is set, unlocks the certificate's
+// key if it is encrypted, and sends the certificate with its chain.
+//
+// A certificate without its private key cannot be sent: as GIO's GnuTLS
+// backend does, the handshake then fails with ErrorCertificateRequired
+// saying so, rather than go on as if no certificate had been set.
 func (c *clientConn) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 	cas := make([][]byte, len(cri.AcceptableCAs))
 	for i, dn := range cri.AcceptableCAs {
@@ -19,18 +23,16 @@ func (c *clientConn) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls
 	c.acceptedCAs, c.certRequested = cas, true
 	cert, interaction := c.certificate, c.interaction
 	c.mu.Unlock()
+	ctx := cri.Context()
 	if cert == nil && interaction != nil {
-		res, err := interaction.RequestCertificate(cri.Context(), c)
-		switch res {
+		switch res, err := interaction.RequestCertificate(ctx, c); res {
 		case InteractionFailed:
 			if err == nil {
-				err = fmt.Errorf("interaction failed")
+				return nil, newError(ErrorCertificateRequired, nil, "the Interaction failed to provide a client certificate")
 			}
-			return nil, newError(ErrorCertificateRequired, err, "could not get a client certificate")
+			return nil, &interactionError{err}
 		case InteractionHandled:
-			c.mu.Lock()
-			cert = c.certificate
-			c.mu.Unlock()
+			cert = c.Certificate()
 		}
 	}
 	if cert == nil {
@@ -39,18 +41,33 @@ func (c *clientConn) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls
 		c.mu.Unlock()
 		return &tls.Certificate{}, nil
 	}
+	if !cert.HasPrivateKey() {
+		return nil, newError(ErrorCertificateRequired, nil,
+			"the client certificate %q has no private key, so it cannot be sent", cert.SubjectName())
+	}
+	if cert.privateKey() == nil {
+		if _, err := cert.unlock(ctx, c.Interaction()); err != nil {
+			return nil, err
+		}
+	}
 	tc, err := cert.tlsCertificate()
+	if err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err != nil {
-		c.sentNoKey = true
-		c.storeSessionsFor(nil)
-		return &tls.Certificate{}, nil
-	}
 	c.certificateSent = cert
 	c.storeSessionsFor(cert.chain())
 	return &tc, nil
 }
+
+// interactionError carries the error of an Interaction that returned
+// InteractionFailed through crypto/tls, so that the handshake returns that
+// error itself, as GIO does.
+type interactionError struct{ err error }
+
+func (e *interactionError) Error() string { return e.err.Error() }
+func (e *interactionError) Unwrap() error { return e.err }
 
 // storeSessionsFor makes the sessions of this handshake be kept under the
 // client certificate chain actually sent, when it is not the one the lookup
@@ -64,23 +81,32 @@ func (c *clientConn) storeSessionsFor(sent []*x509.Certificate) {
 
 // missingCertificate reports whether the server's alert means that it wanted
 // a client certificate we did not send. TLS 1.3 servers say
-// certificate_required (RFC 8446, section 4.4.2.4); TLS 1.2 servers send
-// handshake_failure or bad_certificate after asking for one.
-func (c *clientConn) missingCertificate(alert string) bool {
+// certificate_required (RFC 8446, section 4.4.2.4), after the client's
+// handshake (inHandshake false). TLS 1.2 servers refuse during the handshake
+// with an alert of their choosing after asking for one (RFC 5246, section
+// 7.4.6): OpenSSL sends handshake_failure, crypto/tls bad_certificate,
+// GnuTLS decode_error; so, as GIO does, any alert counts then.
+func (c *clientConn) missingCertificate(alert string, inHandshake bool) bool {
 	if alert == "certificate required" {
 		return true
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.certRequested && c.certificateSent == nil &&
-		(alert == "handshake failure" || alert == "bad certificate")
+	if !c.certRequested || c.certificateSent != nil {
+		return false
+	}
+	return inHandshake || alert == "handshake failure" || alert == "bad certificate"
 }
 
-func (c *clientConn) noKeyNote() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sentNoKey {
-		return " (the certificate set has no private key, so it was not sent)"
+// rejectedCertificate reports whether the server's alert refuses the client
+// certificate we sent (RFC 8446, section 6.2; RFC 5246, section 7.2.2).
+func (c *clientConn) rejectedCertificate(alert string) bool {
+	switch alert {
+	case "bad certificate", "unsupported certificate", "revoked certificate", "expired certificate",
+		"unknown certificate", "unknown certificate authority":
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.certificateSent != nil
 	}
-	return ""
+	return false
 }

@@ -23,6 +23,10 @@ func isClosedError(err error) bool {
 // GIO's terms. Cancellation and timeouts keep their Go form (ctx.Err(), a
 // net.Error that times out), as crypto/tls returns them.
 func (c *clientConn) handshakeError(ctx context.Context, err error) error {
+	var ie *interactionError
+	if errors.As(err, &ie) {
+		return ie.err // an Interaction's own failure, returned as it is
+	}
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return err
 	}
@@ -51,8 +55,11 @@ func (c *clientConn) handshakeError(ctx context.Context, err error) error {
 		return newError(ErrorHandshake, err, "TLS handshake failed: the server closed the connection")
 	}
 	if alert, ok := tlsconn.RemoteAlert(err); ok {
-		if c.missingCertificate(alert) {
-			return newError(ErrorCertificateRequired, err, "TLS connection peer did not send a certificate%s", c.noKeyNote())
+		if c.missingCertificate(alert, true) {
+			return newError(ErrorCertificateRequired, err, "Server required TLS certificate")
+		}
+		if c.rejectedCertificate(alert) {
+			return newError(ErrorBadCertificate, err, "the server rejected the client certificate (%s)", alert)
 		}
 		if alert == "inappropriate fallback" {
 			return newError(ErrorInappropriateFallback, err, "Inappropriate TLS protocol fallback")
@@ -86,11 +93,11 @@ func (c *clientConn) ioError(op string, err error) error {
 	if alert, ok := tlsconn.RemoteAlert(err); ok {
 		// In TLS 1.3 the client's handshake ends before the server has
 		// checked its certificate, so the refusal arrives on the first Read.
-		if c.missingCertificate(alert) {
-			return newError(ErrorCertificateRequired, err, "TLS connection peer did not send a certificate%s", c.noKeyNote())
+		if c.missingCertificate(alert, false) {
+			return newError(ErrorCertificateRequired, err, "Server required TLS certificate")
 		}
-		if alert == "bad certificate" || alert == "certificate unknown" || alert == "unknown certificate authority" {
-			return newError(ErrorBadCertificate, err, "the server rejected the client certificate")
+		if c.rejectedCertificate(alert) {
+			return newError(ErrorBadCertificate, err, "the server rejected the client certificate (%s)", alert)
 		}
 		return newError(ErrorMisc, err, "the server sent the alert %q", alert)
 	}
