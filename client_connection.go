@@ -27,9 +27,10 @@ type clientConn struct {
 	tlsConn atomic.Pointer[tls.Conn]
 	closed  atomic.Bool
 
-	hsMu   sync.Mutex
-	hsDone bool  // a handshake completed, or failed (hsErr)
-	hsErr  error // sticky handshake error
+	hsMu        sync.Mutex
+	hsGoroutine atomic.Uint64 // the goroutine running a user callback, 0 when none
+	hsDone      bool          // a handshake completed, or failed (hsErr)
+	hsErr       error         // sticky handshake error
 
 	mu                 sync.Mutex
 	identity           Connectable
@@ -96,9 +97,20 @@ func (c *clientConn) notify(properties ...string) {
 	if h == nil {
 		return
 	}
-	for _, p := range properties {
-		h(p)
-	}
+	c.callback(func() {
+		for _, p := range properties {
+			h(p)
+		}
+	})
+}
+
+// callback runs a user handler, remembering its goroutine so that an
+// operation it starts on this connection fails instead of waiting for the
+// handshake that is waiting for it.
+func (c *clientConn) callback(f func()) {
+	c.hsGoroutine.Store(goroutineID())
+	defer c.hsGoroutine.Store(0)
+	f()
 }
 
 // set runs f under mu, then notifies property.
@@ -116,7 +128,15 @@ func (c *clientConn) Handshake(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	c.hsMu.Lock()
+	if !c.hsMu.TryLock() {
+		// A handler (accept-certificate, notify, an Interaction) runs on
+		// the handshake's goroutine with hsMu held: an operation it starts
+		// on this connection would wait for itself forever.
+		if c.hsGoroutine.Load() == goroutineID() {
+			return newError(ErrorMisc, nil, "connection used from inside its own handshake callback")
+		}
+		c.hsMu.Lock()
+	}
 	defer c.hsMu.Unlock()
 	if c.closed.Load() {
 		return closedError("handshake")
@@ -252,7 +272,7 @@ func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
 	flags |= staplingFlags(cs, peer)
 	accepted := flags&mask == 0
 	if !accepted && handler != nil {
-		accepted = handler(peer, flags)
+		c.callback(func() { accepted = handler(peer, flags) })
 	}
 	c.mu.Lock()
 	c.peerCert, c.peerErrors = peer, flags

@@ -645,3 +645,40 @@ func TestDeprecatedProperties(t *testing.T) {
 		t.Errorf("ChannelBindingData before the handshake = %v", err)
 	}
 }
+
+// TestOperationFromCallback checks that I/O started from inside
+// accept-certificate or a notify handler fails instead of deadlocking (GIO's
+// tests ask the same).
+func TestOperationFromCallback(t *testing.T) {
+	ca := newTestCA(t, "Callback Root")
+	stranger := testpki.MustCA(t, "Callback Stranger")
+	leaf := stranger.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	srv := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
+	c := srv.dial(t, localhost(srv.Addr.Port()))
+	c.SetDatabase(ca.db)
+	var readErr, hsErr error
+	c.OnAcceptCertificate(func(*Certificate, CertificateFlags) bool {
+		_, readErr = c.Read(make([]byte, 1))
+		hsErr = c.Handshake(context.Background())
+		return true
+	})
+	var notifyErr error
+	c.OnNotify(func(p string) {
+		if p == "peer-certificate" {
+			_, notifyErr = c.Write([]byte("x"))
+		}
+	})
+	within(t, 10*time.Second, "Handshake whose callbacks do I/O", func() {
+		if err := c.Handshake(context.Background()); err != nil {
+			t.Errorf("Handshake: %v", err)
+		}
+	})
+	for name, err := range map[string]error{"Read": readErr, "Handshake": hsErr, "Write from notify": notifyErr} {
+		if !errors.Is(err, ErrMisc) {
+			t.Errorf("%s from a callback = %v, want an ErrMisc error", name, err)
+		}
+	}
+	if _, err := c.Write([]byte("after")); err != nil {
+		t.Errorf("Write after the handshake: %v", err)
+	}
+}
