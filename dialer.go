@@ -1,0 +1,177 @@
+package giotls
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"time"
+)
+
+// Dialer connects to TLS servers: GIO's GSocketClient with its tls property
+// set, in the shape of crypto/tls's Dialer. Its zero value dials with the
+// default backend and verifies servers against the system database.
+//
+// DialContext fits net/http's Transport.DialTLSContext:
+//
+//	d := &giotls.Dialer{Database: db}
+//	client := &http.Client{Transport: &http.Transport{DialTLSContext: d.DialContext}}
+//
+// net/http fills Response.TLS and speaks HTTP/2 only over a *tls.Conn, so
+// through a Dialer it speaks HTTP/1.1 (do not advertise "h2") and
+// Response.TLS is nil. The TLS state is on the connection itself: it is a
+// ClientConnection, which httptrace's GotConn hands over
+// (GotConnInfo.Conn.(giotls.ClientConnection)), as does a DialTLSContext
+// that wraps DialContext. For HTTP/2, golang.org/x/net/http2's Transport
+// runs over the connection, with AdvertisedProtocols set to "h2", and fills
+// Response.TLS from its ConnectionState (see the examples). Either way the
+// certificate verdict is giotls's: PeerCertificateErrors, not
+// tls.ConnectionState.VerifiedChains, which stays empty.
+//
+// A Dialer may be used by several goroutines at once. Its fields must not
+// change while it is in use.
+type Dialer struct {
+	// NetDialer dials the TCP connection; nil means a zero net.Dialer. As in
+	// tls.Dialer, its Timeout and Deadline bound the whole dial, TLS
+	// handshake included.
+	NetDialer *net.Dialer
+
+	// Database verifies the server's certificate. nil means the system
+	// database, the backend's default (unlike Connection.SetDatabase(nil),
+	// which means no database at all).
+	Database Database
+
+	// Certificate is the client certificate to send if the server asks for
+	// one; nil sends none unless Interaction supplies one.
+	Certificate *Certificate
+
+	// Interaction answers password and certificate requests.
+	Interaction Interaction
+
+	// AdvertisedProtocols are the ALPN protocols to offer.
+	AdvertisedProtocols []string
+
+	// AcceptCertificate decides about a server certificate with errors, as
+	// Connection.OnAcceptCertificate; nil rejects it.
+	AcceptCertificate func(peer *Certificate, errors CertificateFlags) bool
+
+	// KeyLogWriter, if set, receives the connections' secrets in the NSS
+	// key log format, for Wireshark (see BackendOptions.KeyLogWriter). It
+	// defeats TLS: giotls never sets it from the environment; a program
+	// that wants SSLKEYLOGFILE opens that file itself.
+	KeyLogWriter io.Writer
+
+	// Logger, if set, receives each handshake's decisions at debug level
+	// (see BackendOptions.Logger).
+	Logger *slog.Logger
+
+	// SessionCache is where sessions are resumed from and kept; nil means
+	// DefaultSessionCache.
+	SessionCache *SessionCache
+
+	// Configure, if set, is called with each connection before its
+	// handshake, for what the fields above do not cover, such as
+	// SetRequireCloseNotify or OnNotify. An error from it closes the
+	// connection and is returned by DialContext.
+	Configure func(conn ClientConnection) error
+}
+
+// DialContext connects to addr on the named network ("tcp", "tcp4" or
+// "tcp6") and completes the TLS handshake, both bounded by ctx. addr is
+// "host:port"; the server identity is a NetworkAddress for host, so a host
+// name is sent as SNI and checked against the certificate's DNS names, and
+// an IP address is checked against its IP addresses and not sent.
+//
+// The net.Conn returned is always a ClientConnection whose handshake is
+// complete. On failure the TCP connection is closed and the error is the
+// handshake's (errors.Is(err, ErrBadCertificate), ctx's error, ...) or the
+// dial's.
+func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if d == nil {
+		d = new(Dialer)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	nd := d.NetDialer
+	if nd == nil {
+		nd = new(net.Dialer)
+	}
+	timeout := nd.Timeout
+	if !nd.Deadline.IsZero() {
+		if until := time.Until(nd.Deadline); timeout == 0 || until < timeout {
+			timeout = until
+		}
+	}
+	if timeout != 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	identity, err := dialIdentity(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := nd.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := d.backend().NewClientConnection(raw, identity)
+	if err != nil {
+		raw.Close()
+		return nil, err
+	}
+	if d.Database != nil {
+		conn.SetDatabase(d.Database)
+	}
+	if d.Certificate != nil {
+		conn.SetCertificate(d.Certificate)
+	}
+	if d.Interaction != nil {
+		conn.SetInteraction(d.Interaction)
+	}
+	if len(d.AdvertisedProtocols) > 0 {
+		conn.SetAdvertisedProtocols(slices.Clone(d.AdvertisedProtocols))
+	}
+	if d.AcceptCertificate != nil {
+		conn.OnAcceptCertificate(d.AcceptCertificate)
+	}
+	if d.Configure != nil {
+		if err := d.Configure(conn); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	if err := conn.Handshake(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// backend returns the default backend, or one with the Dialer's key log,
+// logger and session cache.
+func (d *Dialer) backend() Backend {
+	if d.KeyLogWriter == nil && d.Logger == nil && d.SessionCache == nil {
+		return DefaultBackend()
+	}
+	return NewBackend(BackendOptions{SessionCache: d.SessionCache, KeyLogWriter: d.KeyLogWriter, Logger: d.Logger})
+}
+
+// dialIdentity is the server identity for addr: a NetworkAddress for its host
+// and port (a service name such as "https" is looked up, as net.Dial does).
+func dialIdentity(ctx context.Context, network, addr string) (*NetworkAddress, error) {
+	host, service, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, newError(ErrorMisc, err, "invalid address to dial")
+	}
+	if host == "" {
+		return nil, newError(ErrorMisc, nil, "invalid address to dial %q: no host, so no server identity", addr)
+	}
+	port, err := net.DefaultResolver.LookupPort(ctx, network, service)
+	if err != nil {
+		return nil, newError(ErrorMisc, err, "invalid address to dial %q", addr)
+	}
+	return NewNetworkAddress(host, uint16(port)), nil
+}
