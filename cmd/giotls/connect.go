@@ -1,0 +1,328 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/giotls/giotls"
+)
+
+const connectHelp = `usage: giotls connect [flags] HOST[:PORT]
+
+Connects to a TLS server the way a GIO program does, and reports what GIO
+would see: protocol, cipher suite, the peer's chain, every problem with its
+certificate as GIO's flags (expired, bad-identity, ...), the CAs it accepts
+for client certificates, ALPN, session resumption and channel bindings.
+Then, unless --json or --no-pipe, stdin and stdout are piped through the
+connection, like openssl s_client.
+
+A certificate with problems is rejected, unless --accept names them all or,
+on a terminal, you accept it when asked.
+
+PORT defaults to 443, or to the --starttls protocol's port.
+
+Examples:
+  giotls connect example.org
+  giotls connect --starttls smtp --servername mail.example.org 192.0.2.1:587
+  giotls connect --ca my-ca.pem --accept expired --json localhost:8443
+  giotls connect --resume 2 --no-pipe example.org   # are sessions resumed?
+`
+
+const connectExit = `
+Exit codes: 0 connected; 1 the connection, the TLS handshake or the
+certificate failed (the reason is printed, with every certificate problem);
+2 a usage or local error (bad flag, unreadable file).
+`
+
+// connectFlags are connect's own flags.
+type connectFlags struct {
+	tlsFlags
+	alpn, service, starttls string
+	resume                  int
+	json, noPipe            bool
+	verbose                 bool
+}
+
+func (c *cli) connect(ctx context.Context, args []string) error {
+	var f connectFlags
+	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f.tlsFlags.register(fs, "pass-file")
+	fs.StringVar(&f.alpn, "alpn", "", "offer these ALPN protocols, comma-separated `LIST` (e.g. h2,http/1.1)")
+	fs.StringVar(&f.service, "service", "", "use the service identity _`NAME`._tcp.DOMAIN (DOMAIN: --servername or HOST), as GIO's NetworkService")
+	fs.StringVar(&f.starttls, "starttls", "", "speak `PROTO`'s plain-text preamble first: smtp, imap, pop3, ftp or xmpp")
+	fs.IntVar(&f.resume, "resume", 0, "after the first connection, connect `N` more times and report whether each resumed the session")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of the report, and do not pipe")
+	fs.BoolVar(&f.noPipe, "no-pipe", false, "do not pipe stdin/stdout through the connection after the report")
+	fs.BoolVar(&f.verbose, "v", false, "show the STARTTLS dialogue on stderr")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(c.stdout, connectHelp)
+			printFlags(c.stdout, fs, []flagGroup{
+				{"Trust", []string{"ca", "accept", "servername", "service"}},
+				{"Client certificate", []string{"cert", "key", "p12", "pass-file"}},
+				{"Connection", []string{"starttls", "alpn", "resume", "timeout"}},
+				{"Output", []string{"json", "no-pipe", "v"}},
+			})
+			fmt.Fprint(c.stdout, connectExit)
+			return err
+		}
+		return usagef("%v", err)
+	}
+	if len(pos) != 1 {
+		return usagef("want one HOST[:PORT], got %d arguments", len(pos))
+	}
+	if f.resume < 0 || f.resume > 100 {
+		return usagef("--resume %d: want 0 to 100", f.resume)
+	}
+	defPort := uint16(443)
+	if f.starttls != "" {
+		p, ok := starttlsPorts[f.starttls]
+		if !ok {
+			return usagef("--starttls %q: want smtp, imap, pop3, ftp or xmpp", f.starttls)
+		}
+		defPort = p
+	}
+	target, err := giotls.ParseNetworkAddress(pos[0], defPort)
+	if err != nil {
+		return usagef("%s: %v", pos[0], err)
+	}
+	if target.Port == 0 {
+		return usagef("%s: port 0", pos[0])
+	}
+	if err := f.load(c); err != nil {
+		return err
+	}
+
+	name := target.Hostname
+	if f.servername != "" {
+		name = f.servername
+	}
+	var identity giotls.Connectable = giotls.NewNetworkAddress(name, target.Port)
+	if f.service != "" {
+		identity = giotls.NewNetworkService(f.service, "tcp", name)
+	}
+	cache := giotls.NewSessionCache(giotls.SessionCacheOptions{})
+	backend := giotls.NewBackend(giotls.BackendOptions{SessionCache: cache})
+	addr := net.JoinHostPort(target.Hostname, strconv.Itoa(int(target.Port)))
+
+	var rep *report
+	var resumptions []bool
+	for i := 0; i <= f.resume; i++ {
+		last := i == f.resume
+		conn, err := c.dialTLS(ctx, &f, backend, addr, identity)
+		if conn != nil {
+			rep = newReport(conn, &f, addr, identity)
+		} else {
+			rep = emptyReport(addr, identity)
+		}
+		if err != nil {
+			if conn != nil {
+				conn.Close()
+			}
+			return c.failed(&f, rep, i, err)
+		}
+		resumptions = append(resumptions, conn.SessionResumed())
+		rep.Resumptions = resumptions
+		var early []byte
+		if !last || rep.CertificateRequested {
+			var err error
+			early, err = settle(conn, cache, f.timeout)
+			if err != nil && refused(err) {
+				conn.Close()
+				return c.failed(&f, rep, i, err)
+			}
+		}
+		if i == 0 && !f.json {
+			rep.print(c.stdout)
+		} else if !f.json {
+			fmt.Fprintf(c.stdout, "Reconnection %d: %s, %s, session resumed: %s\n", i, rep.ProtocolVersion, rep.Ciphersuite, yesNo(rep.SessionResumed))
+		}
+		if !last {
+			conn.Close()
+			continue
+		}
+		if f.json {
+			conn.Close()
+			return rep.writeJSON(c.stdout)
+		}
+		if f.noPipe {
+			return conn.Close()
+		}
+		c.stdout.Write(early)
+		return c.pipe(conn)
+	}
+	return nil
+}
+
+// dialTLS connects to addr, speaks the STARTTLS preamble if asked, and
+// runs the handshake. The connection is returned also when the handshake
+// failed, for the report.
+func (c *cli) dialTLS(ctx context.Context, f *connectFlags, backend giotls.Backend, addr string, identity giotls.Connectable) (giotls.ClientConnection, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	d := net.Dialer{}
+	base, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if f.starttls != "" {
+		domain := identity.String()
+		if a, ok := identity.(*giotls.NetworkAddress); ok {
+			domain = a.Hostname
+		} else if s, ok := identity.(*giotls.NetworkService); ok {
+			domain = s.Domain
+		}
+		var trace io.Writer
+		if f.verbose {
+			trace = c.stderr
+		}
+		if err := startTLS(base, f.starttls, domain, f.timeout, trace); err != nil {
+			base.Close()
+			return nil, err
+		}
+	}
+	conn, err := backend.NewClientConnection(base, identity)
+	if err != nil {
+		base.Close()
+		return nil, err
+	}
+	f.configure(c, conn)
+	if f.alpn != "" {
+		conn.SetAdvertisedProtocols(strings.Split(f.alpn, ","))
+	}
+	return conn, conn.Handshake(ctx)
+}
+
+// failed reports a failed connection and returns the error to exit with.
+func (c *cli) failed(f *connectFlags, rep *report, i int, err error) error {
+	which := ""
+	if i > 0 {
+		which = fmt.Sprintf(" (reconnection %d)", i)
+	}
+	rep.Error = err.Error()
+	if f.json {
+		if werr := rep.writeJSON(c.stdout); werr != nil {
+			return werr
+		}
+		fmt.Fprintf(c.stderr, "giotls connect: %v\n", err)
+		return errReported
+	}
+	if rep.PeerCertificate == nil && !rep.handshakeStarted {
+		return fmt.Errorf("could not connect to %s%s: %w", rep.Address, which, err)
+	}
+	if rep.PeerCertificate != nil {
+		rep.print(c.stdout)
+	}
+	msg := fmt.Sprintf("giotls connect: the TLS handshake%s failed: %v\n", which, err)
+	if rep.Ciphersuite != "" {
+		msg = fmt.Sprintf("giotls connect: the server refused the connection%s after the handshake: %v\n", which, err)
+	} else if errors.Is(err, giotls.ErrBadCertificate) && rep.errs != 0 && rep.AcceptedBy == "" {
+		msg = fmt.Sprintf("giotls connect: certificate rejected%s: %v (0x%02x)\n", which, rep.errs, uint32(rep.errs))
+		for _, p := range problems(rep.errs, rep.identity) {
+			msg += "  " + p + "\n"
+		}
+		msg += fmt.Sprintf("  (to accept them: --accept '%v')\n", rep.errs)
+	}
+	fmt.Fprint(c.stderr, msg)
+	return errReported
+}
+
+// settle gives a TLS 1.3 connection the time to receive what servers send
+// after the handshake: session tickets (read with application data; RFC
+// 8446, section 4.6.1) and, after a client certificate was requested, the
+// server's verdict on it, which comes after the client's handshake has
+// completed (certificate_required or bad_certificate alerts; RFC 8446,
+// section 4.4.2.4). It reads until the cache holds a new session, an error
+// comes, or wait has passed, and returns what it read and the error, nil
+// when it stopped waiting.
+func settle(conn giotls.ClientConnection, cache *giotls.SessionCache, wait time.Duration) ([]byte, error) {
+	if conn.ProtocolVersion() != giotls.ProtocolVersionTLS13 {
+		return nil, nil
+	}
+	if wait > 2*time.Second {
+		wait = 2 * time.Second
+	}
+	_, before := cache.Len()
+	var data []byte
+	var rerr error
+	done := make(chan struct{})
+	conn.SetReadDeadline(time.Now().Add(wait))
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			data = append(data, buf[:n]...)
+			if err != nil {
+				rerr = err
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	stopped := false
+	for !stopped {
+		select {
+		case <-done:
+			stopped = true
+		case <-tick.C:
+			if _, n := cache.Len(); n > before {
+				conn.SetReadDeadline(time.Unix(1, 0))
+				<-done
+				stopped = true
+			}
+		}
+	}
+	conn.SetReadDeadline(time.Time{})
+	var ne net.Error
+	if errors.As(rerr, &ne) && ne.Timeout() {
+		rerr = nil
+	}
+	return data, rerr
+}
+
+// refused reports whether err is the server refusing the client
+// certificate (or its absence) after a TLS 1.3 handshake.
+func refused(err error) bool {
+	return errors.Is(err, giotls.ErrCertificateRequired) || errors.Is(err, giotls.ErrBadCertificate)
+}
+
+// pipe copies stdin to the connection and the connection to stdout, like
+// s_client. At the end of stdin the connection is half-closed
+// (close_notify) and the server's answer still read. A server that ends
+// without close_notify is reported: what was read may be truncated.
+func (c *cli) pipe(conn giotls.ClientConnection) error {
+	defer conn.Close()
+	go func() {
+		io.Copy(conn, c.stdin)
+		conn.CloseWrite()
+	}()
+	_, err := io.Copy(c.stdout, conn)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, giotls.ErrEOF):
+		fmt.Fprintf(c.stderr, "giotls connect: the server closed the connection without close_notify: what was received may be truncated\n")
+		return errReported
+	case errors.Is(err, net.ErrClosed):
+		return nil
+	}
+	return err
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
