@@ -345,7 +345,7 @@ func TestExitCodes(t *testing.T) {
 		{"unreadable cert", []string{"connect", "--cert", "/nonexistent/c.pem", addr}, 2, "/nonexistent/c.pem"},
 		{"refused", []string{"connect", "--ca", p.caFile, free}, 1, "could not connect"},
 		{"unknown CA", []string{"connect", "--no-pipe", addr}, 1, "certificate rejected: unknown-ca"},
-		{"not TLS", []string{"connect", "--ca", p.caFile, "--starttls", "smtp", "--timeout", "2s", addr}, 1, "STARTTLS (smtp)"},
+		{"not TLS", []string{"connect", "--ca", p.caFile, "--starttls", "smtp", "--timeout", "300ms", addr}, 1, "STARTTLS (smtp)"},
 		{"ftp bad scheme", []string{"ftp", "http://localhost/"}, 2, "want ftp://"},
 		{"ftp -o dir", []string{"ftp", "-o", "x", "ftp://localhost/dir/"}, 2, "names a directory"},
 		{"ftp user without password", []string{"ftp", "ftp://me@localhost/x"}, 2, "a password for me is needed"},
