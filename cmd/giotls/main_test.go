@@ -395,3 +395,87 @@ func TestDemoCommand(t *testing.T) {
 		t.Errorf("demo: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// runTerminal runs the command as if a person sat at a terminal and typed
+// stdin.
+func runTerminal(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	c := &cli{stdin: bufio.NewReader(strings.NewReader(stdin)), stdout: &out, stderr: &errOut, terminal: true}
+	code := c.run(context.Background(), args)
+	return result{code, out.String(), errOut.String()}
+}
+
+func TestConnectAsksOnTerminal(t *testing.T) {
+	p := newPKI(t, "Prompt Root")
+	stranger := testpki.MustCA(t, "Unknown Root")
+	cert, key := p.serverFiles(t, stranger, "unknown")
+	_, addr := sServer(t, cert, key)
+
+	r := runTerminal(t, "y\n", "connect", "--ca", p.caFile, "--json", "--resume", "1", addr)
+	j := parseJSON(t, r)
+	if r.code != 0 || j.AcceptedBy != "you" || !j.SessionResumed {
+		t.Errorf("answered y: exit %d, accepted_by %q, resumed %v\n%s", r.code, j.AcceptedBy, j.SessionResumed, r.stderr)
+	}
+	// Asked once: the answer holds for the resumed handshake, which is
+	// verified again.
+	if n := strings.Count(r.stderr, "Accept it? [y/N]"); n != 1 {
+		t.Errorf("asked %d times, want 1:\n%s", n, r.stderr)
+	}
+	for _, want := range []string{"has problems:", "subject: CN=localhost", "issuer:  CN=Unknown Root", "unknown-ca:   no chain to a trusted CA"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the question lacks %q:\n%s", want, r.stderr)
+		}
+	}
+
+	r = runTerminal(t, "n\n", "connect", "--ca", p.caFile, "--no-pipe", addr)
+	if r.code != 1 || !strings.Contains(r.stderr, "Accept it? [y/N]") || !strings.Contains(r.stderr, "certificate rejected: unknown-ca") {
+		t.Errorf("answered n: exit %d\n%s", r.code, r.stderr)
+	}
+	// Without a terminal nobody is asked.
+	r = run(t, "y\n", "connect", "--ca", p.caFile, "--no-pipe", addr)
+	if r.code != 1 || strings.Contains(r.stderr, "Accept it?") {
+		t.Errorf("no terminal: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func TestConnectPasswordPrompt(t *testing.T) {
+	p := newPKI(t, "P12 Root")
+	cert, key := p.serverFiles(t, p.ca, "server")
+	_, addr := sServer(t, cert, key)
+	leaf := p.ca.MustLeaf(t, "bob")
+	bobCert, bobKey, _, err := leaf.WriteFiles(p.dir, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p12 := filepath.Join(p.dir, "bob.p12")
+	if out, err := exec.Command(peer.Need(t, "openssl"), "pkcs12", "-export", "-in", bobCert, "-inkey", bobKey,
+		"-out", p12, "-passout", "pass:pw").CombinedOutput(); err != nil {
+		t.Fatalf("openssl pkcs12: %v\n%s", err, out)
+	}
+	r := runTerminal(t, "wrong\npw\n", "connect", "--ca", p.caFile, "--p12", p12, "--json", addr)
+	if r.code != 0 || strings.Count(r.stderr, "Password for "+p12+": ") != 2 {
+		t.Errorf("exit %d, stderr %q; want 0 after two prompts", r.code, r.stderr)
+	}
+	r = run(t, "pw\n", "connect", "--ca", p.caFile, "--p12", p12, addr)
+	if r.code != 2 || !strings.Contains(r.stderr, "is encrypted: give its password") {
+		t.Errorf("no terminal: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestConnectService(t *testing.T) {
+	p := newPKI(t, "Service Root")
+	cert, key := p.serverFiles(t, p.ca, "server")
+	_, addr := sServer(t, cert, key)
+	port := strings.TrimPrefix(addr, "localhost:")
+	r := run(t, "", "connect", "--ca", p.caFile, "--service", "imaps", "--servername", "localhost", "--json", "127.0.0.1:"+port)
+	j := parseJSON(t, r)
+	if r.code != 0 || j.ServerIdentity != "_imaps._tcp.localhost" || len(j.PeerCertificateErrors) != 0 || j.Address != "127.0.0.1:"+port {
+		t.Errorf("exit %d, server_identity %q, errors %v, address %q\n%s", r.code, j.ServerIdentity, j.PeerCertificateErrors, j.Address, r.stderr)
+	}
+	// The address alone is not the certificate's identity.
+	r = run(t, "", "connect", "--ca", p.caFile, "--json", "127.0.0.1:"+port)
+	if j := parseJSON(t, r); r.code != 1 || strings.Join(j.PeerCertificateErrors, ",") != "bad-identity" {
+		t.Errorf("by address: exit %d, errors %v; want 1, [bad-identity]", r.code, j.PeerCertificateErrors)
+	}
+}
