@@ -59,6 +59,11 @@ func TestFTPCommand(t *testing.T) {
 			if _, err := os.Stat(out + ".part"); !os.IsNotExist(err) {
 				t.Errorf("%s.part left behind: %v", out, err)
 			}
+			// On a terminal, progress is shown on stderr.
+			r = runTerminal(t, "", "ftp", "--ca", p.caFile, "-o", out, base+"blob.bin")
+			if r.code != 0 || !strings.Contains(r.stderr, "\rblob.bin: 3.0 MiB of 3.0 MiB (100%)") {
+				t.Errorf("progress: exit %d, stderr %q", r.code, r.stderr)
+			}
 
 			up := filepath.Join(t.TempDir(), "report.txt")
 			os.WriteFile(up, []byte("uploaded by giotls ftp\n"), 0o644)

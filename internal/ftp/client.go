@@ -332,7 +332,8 @@ func (c *Client) sendOn(conn net.Conn, line string) error {
 	conn.SetWriteDeadline(time.Now().Add(c.cfg.Timeout))
 	_, err := io.WriteString(conn, line+"\r\n")
 	if err != nil {
-		return fmt.Errorf("ftp: sending %s: %w", strings.Fields(line)[0], err)
+		name, _, _ := strings.Cut(line, " ")
+		return fmt.Errorf("ftp: sending %s: %w", name, err)
 	}
 	return nil
 }

@@ -322,3 +322,45 @@ func TestCancel(t *testing.T) {
 		t.Errorf("Dial = %v after %v; want the context's error promptly", err, time.Since(start))
 	}
 }
+
+func TestBrokenServers(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		greet string
+		want  string
+	}{
+		{"garbage", "hello there\r\n", "malformed reply"},
+		{"short", "22\r\n", "malformed reply"},
+		{"code out of range", "999 what\r\n", "malformed reply"},
+		{"endless line", "220 " + strings.Repeat("x", maxLine+10), "longer than"},
+		{"closed", "", "closed the connection"},
+		{"refusal", "421 too many users\r\n", "421"},
+		{"unterminated multi-line", "220-hello\r\n220-still\r\n", "closed the connection"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				io.WriteString(c, tc.greet)
+				c.Close()
+			}()
+			_, err = Dial(context.Background(), Config{Addr: ln.Addr().String(), Timeout: 5 * time.Second,
+				TLS: func(base net.Conn, id giotls.Connectable) (giotls.ClientConnection, error) {
+					return giotls.NewClientConnection(base, id)
+				}})
+			<-done
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Dial = %v; want an error about %q", err, tc.want)
+			}
+		})
+	}
+}
