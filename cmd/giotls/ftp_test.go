@@ -82,6 +82,14 @@ func TestFTPCommand(t *testing.T) {
 				t.Errorf("missing file: exit %d, stderr %q, part file %v; want 1, 550, none", r.code, r.stderr, err)
 			}
 
+			if !tc.opts.Implicit {
+				// connect speaks FTP's AUTH TLS too.
+				r = run(t, "", "connect", "--starttls", "ftp", "--ca", p.caFile, "--json", "localhost:"+strconv.Itoa(v.Port))
+				if j := parseJSON(t, r); r.code != 0 || j.ProtocolVersion != "TLS 1.3" || len(j.PeerCertificateErrors) != 0 {
+					t.Errorf("connect --starttls ftp: exit %d, %s, %v\n%s", r.code, j.ProtocolVersion, j.PeerCertificateErrors, r.stderr)
+				}
+			}
+
 			// The system's trust store does not know the throwaway CA.
 			r = run(t, "", "ftp", base)
 			if r.code != 1 || !strings.Contains(r.stderr, "certificate rejected: unknown-ca (0x01)") {
