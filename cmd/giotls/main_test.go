@@ -479,3 +479,18 @@ func TestConnectService(t *testing.T) {
 		t.Errorf("by address: exit %d, errors %v; want 1, [bad-identity]", r.code, j.PeerCertificateErrors)
 	}
 }
+
+func TestConnectALPN(t *testing.T) {
+	p := newPKI(t, "ALPN Root")
+	cert, key := p.serverFiles(t, p.ca, "server")
+	_, addr := sServer(t, cert, key, "-alpn", "http/1.1")
+	r := run(t, "", "connect", "--ca", p.caFile, "--alpn", "h2,http/1.1", "--json", addr)
+	j := parseJSON(t, r)
+	if r.code != 0 || j.NegotiatedProtocol != "http/1.1" {
+		t.Errorf("exit %d, negotiated_protocol %q; want 0, http/1.1\n%s", r.code, j.NegotiatedProtocol, r.stderr)
+	}
+	r = run(t, "", "connect", "--ca", p.caFile, "--alpn", "h2,http/1.1", "--no-pipe", addr)
+	if !strings.Contains(r.stdout, "ALPN:              http/1.1 (offered h2, http/1.1)") {
+		t.Errorf("report lacks the ALPN line:\n%s", r.stdout)
+	}
+}
