@@ -147,11 +147,10 @@ func NewCertificateFromFiles(certPath, keyPath string) (*Certificate, error) {
 			return nil, err
 		}
 	} else if key, err = parseDERKey(data); err != nil {
-		block := &pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: data}
 		if _, perr := parsePBES2(data); perr != nil {
 			return nil, newError(ErrorBadCertificate, err, "Could not parse DER private key %s", keyPath)
 		}
-		encrypted = block
+		key, encrypted = nil, &pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: data}
 	}
 	if key == nil && encrypted == nil {
 		return nil, newError(ErrorBadCertificate, nil, "No PEM-encoded private key found in %s", keyPath)

@@ -1,10 +1,13 @@
 package giotls
 
 import (
+	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/giotls/giotls/internal/testpki"
@@ -102,5 +105,70 @@ func TestNewCertificateFromPKCS12(t *testing.T) {
 	}
 	if _, err := p12.tlsCertificate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestPKCS12FromOpenSSL loads what openssl pkcs12 -export writes at test
+// time, modern (PBES2, AES, PBKDF2) and -legacy (RC2, 3DES), with the right
+// password, refuses a wrong or missing one with ErrBadCertificatePassword,
+// and presents the loaded certificate to a server requiring one.
+func TestPKCS12FromOpenSSL(t *testing.T) {
+	p := newClientAuthPKI(t)
+	dir := t.TempDir()
+	cert, key, _, err := p.leafB.WriteFiles(dir, "client") // leaf B and its intermediate
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := p.caB.WriteCertFile(dir, "root.crt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"modern", nil},
+		{"legacy", []string{"-legacy"}},
+		{"AES-128, SHA-512 MAC", []string{"-keypbe", "AES-128-CBC", "-certpbe", "AES-128-CBC", "-macalg", "sha512"}},
+		{"3DES, SHA-1 MAC", []string{"-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".p12")
+			args := append([]string{"pkcs12", "-export", "-in", cert, "-inkey", key, "-certfile", root,
+				"-passout", "pass:p12 secret", "-out", out}, tc.args...)
+			opensslOutput(t, args...)
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, wrong := range []string{"p12 Secret", ""} {
+				if _, err := NewCertificateFromPKCS12(data, wrong); !errors.Is(err, ErrBadCertificatePassword) {
+					t.Errorf("password %q: err = %v, want ErrBadCertificatePassword", wrong, err)
+				}
+			}
+			c, err := NewCertificateFromPKCS12(data, "p12 secret")
+			if err != nil {
+				t.Fatal(err)
+			}
+			chain := c.chain()
+			if len(chain) != 3 || !chain[0].Equal(p.leafB.Cert) || !chain[1].Equal(p.leafB.Chain[1]) || !chain[2].Equal(p.caB.Cert) {
+				t.Fatalf("chain of %d, not leaf, intermediate, root", len(chain))
+			}
+			if !samePublicKey(c, p.leafB.Key) {
+				t.Fatal("the key is not the leaf's")
+			}
+			for _, version := range tlsVersions {
+				srv := startClientAuthServer(t, p, version, tls.RequireAndVerifyClientCert, p.caB.Cert)
+				conn := srv.connect(t, p, nil)
+				conn.SetCertificate(c)
+				if err := conn.Handshake(context.Background()); err != nil {
+					t.Fatalf("%s: %v", versionName(version), err)
+				}
+				roundTrip(t, conn)
+				if v := srv.views(); len(v) != 1 || len(v[0].chain) != 3 || !v[0].chain[0].Equal(p.leafB.Cert) {
+					t.Errorf("%s: server did not see the PKCS#12 chain", versionName(version))
+				}
+			}
+		})
 	}
 }

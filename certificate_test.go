@@ -60,8 +60,8 @@ func TestNewCertificateFromPEM(t *testing.T) {
 		{"truncated DER", pemBlock("CERTIFICATE", leaf.Cert.Raw[:len(leaf.Cert.Raw)/2]), 0, false, nil},
 		{"bad key", cat(leaf.CertPEM(), pemBlock("PRIVATE KEY", []byte("nope"))), 0, false, nil},
 		{"mismatched key", cat(leaf.CertPEM(), other.KeyPEM()), 0, false, nil},
-		{"encrypted PKCS#8 key", cat(leaf.CertPEM(), pemBlock("ENCRYPTED PRIVATE KEY", []byte{0x30, 0})), 0, false, nil},
-		{"encrypted legacy key", cat(leaf.CertPEM(), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY",
+		{"malformed encrypted PKCS#8 key", cat(leaf.CertPEM(), pemBlock("ENCRYPTED PRIVATE KEY", []byte{0x30, 0})), 0, false, nil},
+		{"encrypted legacy key, IV too short", cat(leaf.CertPEM(), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY",
 			Headers: map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-128-CBC,00"}, Bytes: sec1})), 0, false, nil},
 	}
 	for _, tc := range cases {
@@ -326,6 +326,8 @@ func FuzzNewCertificateFromPEM(f *testing.F) {
 	f.Add(leaf.CertPEM())
 	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"))
 	f.Add([]byte("-----BEGIN RSA PRIVATE KEY-----\n-----END RSA PRIVATE KEY-----\n"))
+	f.Add(cat(leaf.CertPEM(), pemBlock("ENCRYPTED PRIVATE KEY", []byte{0x30, 0x03, 0x30, 0x01, 0x06})))
+	f.Add(cat(leaf.CertPEM(), []byte("-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\nAAAAAAAAAAAAAAAAAAAAAA==\n-----END EC PRIVATE KEY-----\n")))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := NewCertificateFromPEM(data)
 		if err != nil {
@@ -339,6 +341,12 @@ func FuzzNewCertificateFromPEM(f *testing.F) {
 		}
 		_ = c.SubjectName()
 		_ = c.Verify(NewNetworkAddress("example.com", 443), c)
+		if c.locked != nil {
+			_, err := NewCertificateFromPEMWithPassword(data, "password")
+			if err != nil && !errors.Is(err, ErrBadCertificate) && !errors.Is(err, ErrBadCertificatePassword) {
+				t.Fatalf("decrypting: err = %v", err)
+			}
+		}
 	})
 }
 
