@@ -18,7 +18,7 @@ const maxPreamble = 64 << 10
 
 // startTLS speaks the plain-text preamble of proto on conn until the server
 // agrees to start TLS: SMTP (RFC 3207), IMAP (RFC 9051, section 6.2.1), POP3
-// (RFC 2595, section 4), FTP (RFC 4217, section 4) or XMPP (RFC 6120,
+// (RFC 2595, section 4), FTP (AUTH TLS, RFC 4217) or XMPP (RFC 6120,
 // section 5.4). domain is the server's name, for XMPP's stream header.
 //
 // Anything the server sends after its go-ahead and before the handshake is

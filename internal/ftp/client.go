@@ -5,9 +5,9 @@
 //
 // Every data connection resumes the control connection's TLS session with
 // CopySessionState, which servers such as vsftpd with require_ssl_reuse=YES
-// demand (RFC 4217, section 10.2: it shows that the data connection comes
+// demand: a resumed session shows the server that the data connection comes
 // from the client that logged in, not from someone who raced it to the
-// passive port).
+// passive port.
 package ftp
 
 import (
@@ -99,7 +99,7 @@ type Client struct {
 const maxLine = 64 << 10
 
 // Dial connects, secures the control connection, logs in and prepares
-// protected binary transfers (PBSZ 0, PROT P, TYPE I; RFC 4217, section 9).
+// protected binary transfers (PBSZ 0 and PROT P as RFC 4217 asks, TYPE I).
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.TLS == nil {
 		return nil, errors.New("ftp: Config.TLS is nil")
@@ -134,7 +134,7 @@ func (c *Client) connect(ctx context.Context) error {
 	port, _ := strconv.ParseUint(portStr, 10, 16)
 	identity := giotls.NewNetworkAddress(c.host, uint16(port))
 	if !c.cfg.Implicit {
-		// RFC 4217, section 4: the greeting and AUTH TLS in plain text.
+		// RFC 4217: the greeting and AUTH TLS in plain text.
 		c.r = bufio.NewReaderSize(base, 4096)
 		if _, _, err := c.replyOn(ctx, base, "greeting", 2); err != nil {
 			base.Close()

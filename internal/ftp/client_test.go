@@ -91,6 +91,7 @@ type fakeServer struct {
 	db       giotls.Database
 	noEPSV   bool
 	noAuth   bool
+	truncate bool // end data connections without close_notify
 	files    map[string]string
 	commands chan string
 }
@@ -204,7 +205,11 @@ func (s *fakeServer) session(raw net.Conn) {
 				return
 			}
 			io.WriteString(tc, body)
-			tc.Close()
+			if s.truncate {
+				d.Close()
+			} else {
+				tc.Close()
+			}
 			say("226 done")
 		case "QUIT":
 			say("221 bye")
@@ -362,5 +367,25 @@ func TestBrokenServers(t *testing.T) {
 				t.Errorf("Dial = %v; want an error about %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestTruncatedDownload: a data connection that ends without close_notify
+// may have been cut by an attacker; the server's 226 does not make the
+// download good.
+func TestTruncatedDownload(t *testing.T) {
+	s := newFakeServer(t)
+	s.truncate = true
+	s.start()
+	ctx := context.Background()
+	c, err := Dial(ctx, s.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var got bytes.Buffer
+	_, err = c.Retrieve(ctx, "a.txt", &got)
+	if !errors.Is(err, giotls.ErrEOF) || !strings.Contains(err.Error(), "replied 226") {
+		t.Errorf("Retrieve = %v; want giotls.ErrEOF despite the 226", err)
 	}
 }

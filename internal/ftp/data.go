@@ -150,8 +150,8 @@ func (c *Client) transfer(ctx context.Context, line string, fn func(io.ReadWrite
 }
 
 // data secures the data connection and runs fn on it. Uploads end with
-// close_notify, which tells the server the file is complete (RFC 4217,
-// section 12.6); downloads read until the server's.
+// close_notify, which tells the server the file is complete; downloads
+// read until the server's, so that a truncated file is an error.
 func (c *Client) data(ctx context.Context, base net.Conn, method string, upload bool, fn func(io.ReadWriter) (int64, error)) (int64, error) {
 	addr := base.RemoteAddr().(*net.TCPAddr)
 	info := DataInfo{Addr: addr.String(), Passive: method}
