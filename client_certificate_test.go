@@ -34,7 +34,7 @@ type clientAuthPKI struct {
 func newClientAuthPKI(t *testing.T) *clientAuthPKI {
 	t.Helper()
 	p := &clientAuthPKI{server: newTestCA(t, "Client Auth Server Root")}
-	p.serverLeaf = p.server.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	p.serverLeaf = p.server.MustLeaf(t, "localhost", testpki.DNSNames("localhost"), testpki.IPAddresses("127.0.0.1"))
 	p.caA = testpki.MustCA(t, "Client Root A")
 	p.caB = testpki.MustCA(t, "Client Root B")
 	p.leafA = p.caA.MustLeaf(t, "client A")
@@ -736,5 +736,61 @@ func TestGnuTLSServerClientAuth(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestDialerClientCertificate: a Dialer's Certificate and Interaction reach
+// each connection: both get through a server requiring a certificate.
+func TestDialerClientCertificate(t *testing.T) {
+	p := newClientAuthPKI(t)
+	chooseB := &testInteraction{requestCertificate: func(_ context.Context, conn Connection) (InteractionResult, error) {
+		conn.SetCertificate(p.certB)
+		return InteractionHandled, nil
+	}}
+	for _, version := range tlsVersions {
+		srv := startClientAuthServer(t, p, version, tls.RequireAndVerifyClientCert, p.caA.Cert, p.caB.Cert)
+		for _, tc := range []struct {
+			name        string
+			cert        *Certificate
+			interaction Interaction
+			want        *Certificate // nil: refused
+		}{
+			{"Certificate", p.certA, nil, p.certA},
+			{"Interaction", nil, chooseB, p.certB},
+			{"neither", nil, nil, nil},
+		} {
+			t.Run(versionName(version)+"/"+tc.name, func(t *testing.T) {
+				d := &Dialer{
+					Database:     p.server.db,
+					Certificate:  tc.cert,
+					Interaction:  tc.interaction,
+					SessionCache: NewSessionCache(SessionCacheOptions{}),
+					NetDialer:    &net.Dialer{Timeout: 20 * time.Second},
+				}
+				before := len(srv.views())
+				conn, err := d.DialContext(context.Background(), "tcp", srv.Addr.String())
+				if tc.want == nil {
+					if err == nil {
+						defer conn.Close()
+						conn.SetDeadline(time.Now().Add(20 * time.Second))
+						_, err = conn.Read(make([]byte, 1)) // TLS 1.3: the refusal follows the handshake
+					}
+					if !errors.Is(err, ErrCertificateRequired) {
+						t.Fatalf("err = %v, want ErrCertificateRequired", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				conn.SetDeadline(time.Now().Add(20 * time.Second))
+				roundTrip(t, conn.(ClientConnection))
+				v := srv.views()
+				if len(v) != before+1 || !sameChain(v[before].chain, tc.want) {
+					t.Errorf("server did not see %s", tc.want.SubjectName())
+				}
+			})
+		}
 	}
 }
