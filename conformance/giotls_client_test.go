@@ -1,0 +1,217 @@
+package conformance
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/giotls/giotls"
+)
+
+// giotlsClient holds what every connection of a scenario shares, as
+// gio_client.py's module-level settings do.
+type giotlsClient struct {
+	t       *testing.T
+	spec    ClientSpec
+	backend giotls.Backend
+	db      giotls.Database
+	cert    *giotls.Certificate
+}
+
+// newGiotlsClient sets up the client side of a scenario: a backend with a
+// session cache of its own (GIO's process starts empty too), the database
+// and the client certificate.
+func newGiotlsClient(t *testing.T, spec ClientSpec) *giotlsClient {
+	t.Helper()
+	c := &giotlsClient{
+		t:       t,
+		spec:    spec,
+		backend: giotls.NewBackend(giotls.BackendOptions{SessionCache: giotls.NewSessionCache(giotls.SessionCacheOptions{})}),
+	}
+	if spec.CAFile != "" {
+		db, err := giotls.NewFileDatabase(spec.CAFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.db = db
+	}
+	if spec.CertFile != "" {
+		cert, err := giotls.NewCertificateFromFiles(spec.CertFile, spec.KeyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.cert = cert
+	}
+	return c
+}
+
+// identity builds the giotls identity, as gio_client.py's identity_of.
+func (c *giotlsClient) identity(id IdentitySpec) giotls.Connectable {
+	switch id.Kind {
+	case "hostname", "ip":
+		return giotls.NewNetworkAddress(id.Host, uint16(id.Port))
+	case "inet":
+		return giotls.NewInetSocketAddress(netip.AddrPortFrom(netip.MustParseAddr(id.Host), uint16(id.Port)))
+	case "service":
+		return giotls.NewNetworkService(id.Service, id.Protocol, id.Domain)
+	case "none":
+		return nil
+	}
+	c.t.Fatalf("unknown identity kind %q", id.Kind)
+	return nil
+}
+
+// newTLS wraps base in a giotls client connection set up as the scenario
+// says (gio_client.py's new_tls), and the record of accept-certificate calls.
+func (c *giotlsClient) newTLS(base net.Conn, id giotls.Connectable) (giotls.ClientConnection, *[]uint32) {
+	c.t.Helper()
+	conn, err := c.backend.NewClientConnection(base, id)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	conn.SetDatabase(c.db)
+	if c.cert != nil {
+		conn.SetCertificate(c.cert)
+	}
+	if len(c.spec.ALPN) > 0 {
+		conn.SetAdvertisedProtocols(c.spec.ALPN)
+	}
+	conn.SetRequireCloseNotify(c.spec.RequireCloseNotify)
+	calls := new([]uint32)
+	if c.spec.Accept != "none" {
+		conn.OnAcceptCertificate(func(_ *giotls.Certificate, errs giotls.CertificateFlags) bool {
+			*calls = append(*calls, uint32(errs))
+			return c.spec.Accept == "yes"
+		})
+	}
+	return conn, calls
+}
+
+// describe fills r with what conn says after its handshake.
+func describe(conn giotls.ClientConnection, calls []uint32, r *ConnResult) {
+	if len(calls) > 0 {
+		f := calls[len(calls)-1]
+		r.AcceptFlags = &f
+	}
+	r.AcceptCalls = len(calls)
+	r.PeerErrors = uint32(conn.PeerCertificateErrors())
+	r.Version = conn.ProtocolVersion().String()
+	r.Ciphersuite = conn.CiphersuiteName()
+	for _, dn := range conn.AcceptedCAs() {
+		r.AcceptedCAs = append(r.AcceptedCAs, hex.EncodeToString(dn))
+	}
+	r.ALPN = conn.NegotiatedProtocol()
+}
+
+// read reads as mode says ("line" or "all") into r.
+func read(conn io.Reader, mode string, r *ConnResult) {
+	var data []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := conn.Read(buf)
+		data = append(data, buf[:n]...)
+		if err == io.EOF {
+			r.ReadEnd = "eof"
+			break
+		}
+		if err != nil {
+			e := errorInfo(err)
+			r.ReadEnd, r.ReadError = "error:"+e.Nick, e
+			break
+		}
+		if mode == "line" && len(data) > 0 && data[len(data)-1] == '\n' {
+			break
+		}
+	}
+	r.Data = string(data)
+}
+
+// run runs the scenario's connections through giotls, as gio_client.py's
+// connections().
+func (c *giotlsClient) run(sc *Scenario, addrs []string) ClientResult {
+	var out ClientResult
+	conns := make([]giotls.ClientConnection, len(sc.Conns))
+	out.Connections = make([]ConnResult, len(sc.Conns))
+	for i, spec := range sc.Conns {
+		r := &out.Connections[i]
+		r.Handshake = "ok"
+		addr := addrs[spec.Listener]
+		base, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		conn, calls := c.newTLS(base, c.identity(resolvePort(spec.Identity, addrs, spec.Listener)))
+		conns[i] = conn
+		if spec.CopyFrom > 0 {
+			conn.CopySessionState(conns[spec.CopyFrom-1])
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err = conn.Handshake(ctx)
+		cancel()
+		if err != nil {
+			e := errorInfo(err)
+			r.Handshake, r.Error = e.Nick, e
+		}
+		describe(conn, *calls, r)
+		if err == nil {
+			if spec.Send != "" {
+				if _, err := io.WriteString(conn, spec.Send); err != nil {
+					r.IOError = errorInfo(err)
+				}
+			}
+			if r.IOError == nil && spec.Read != "none" && spec.Read != "" {
+				read(conn, spec.Read, r)
+			}
+		}
+		if !spec.KeepOpen {
+			closeConn(conn, r)
+		}
+	}
+	for i, conn := range conns {
+		closeConn(conn, &out.Connections[i])
+	}
+	return out
+}
+
+// closeConn closes conn once, recording an error.
+func closeConn(conn giotls.ClientConnection, r *ConnResult) {
+	if err := conn.Close(); err != nil && r.CloseError == nil {
+		r.CloseError = errorInfo(err)
+	}
+}
+
+// tlsErrorNicks are GTlsError's nicks, as gio_client.py names them.
+var tlsErrorNicks = []string{"unavailable", "misc", "bad-certificate", "not-tls", "handshake",
+	"certificate-required", "eof", "inappropriate-fallback", "bad-certificate-password"}
+
+// errorInfo names a giotls error as gio_client.py names GIO's: the GTlsError
+// nick for a *giotls.Error, "io:<nick>" for errors GIO reports in the
+// G_IO_ERROR domain.
+func errorInfo(err error) *ErrorInfo {
+	var ge *giotls.Error
+	var ne net.Error
+	switch {
+	case errors.As(err, &ge):
+		nick := ge.Code.String()
+		if int(ge.Code) >= 0 && int(ge.Code) < len(tlsErrorNicks) {
+			nick = tlsErrorNicks[ge.Code]
+		}
+		return &ErrorInfo{Domain: "g-tls-error-quark", Code: int(ge.Code), Nick: nick, Message: err.Error()}
+	case errors.Is(err, net.ErrClosed):
+		return &ErrorInfo{Domain: "g-io-error-quark", Nick: "io:closed", Message: err.Error()}
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return &ErrorInfo{Domain: "g-io-error-quark", Nick: "io:timed-out", Message: err.Error()}
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return &ErrorInfo{Domain: "g-io-error-quark", Nick: "io:connection-closed", Message: err.Error()}
+	}
+	return &ErrorInfo{Domain: "go", Nick: "go:" + strings.TrimPrefix(err.Error(), "giotls: "), Message: err.Error()}
+}
