@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -76,9 +77,19 @@ func (p *Process) Write(b []byte) (int, error) {
 // process group) when the test ends.
 func Start(tb testing.TB, addr string, program string, args ...string) *Process {
 	tb.Helper()
+	return StartEnv(tb, addr, nil, program, args...)
+}
+
+// StartEnv is Start with extra environment variables ("KEY=value") for the
+// program.
+func StartEnv(tb testing.TB, addr string, env []string, program string, args ...string) *Process {
+	tb.Helper()
 	path := Need(tb, program)
 	p := &Process{Addr: addr, exited: make(chan struct{})}
 	cmd := exec.Command(path, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout, cmd.Stderr = p, p
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p.Cmd = cmd

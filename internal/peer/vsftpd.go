@@ -2,15 +2,11 @@ package peer
 
 import (
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // VsftpdOptions configure StartVsftpd.
@@ -154,39 +150,6 @@ func StartVsftpd(tb testing.TB, o VsftpdOptions) *Vsftpd {
 		}
 		env = append(env, "OPENSSL_CONF="+sslConf)
 	}
-	p := startEnv(tb, Addr(port), env, "vsftpd", conf)
+	p := StartEnv(tb, Addr(port), env, "vsftpd", conf)
 	return &Vsftpd{Process: p, Port: port, Root: root, Upload: upload}
-}
-
-// startEnv is Start with extra environment variables for the program.
-func startEnv(tb testing.TB, addr string, env []string, program string, args ...string) *Process {
-	tb.Helper()
-	path := Need(tb, program)
-	p := &Process{Addr: addr, exited: make(chan struct{})}
-	cmd := exec.Command(path, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = p, p
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p.Cmd = cmd
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("starting %s: %v", program, err)
-	}
-	go func() { cmd.Wait(); close(p.exited) }()
-	tb.Cleanup(p.Stop)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return p
-		}
-		select {
-		case <-p.exited:
-			tb.Fatalf("%s exited before listening on %s: %s", program, addr, p.Output())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s did not listen on %s within 15s: %s", program, addr, p.Output())
-		}
-	}
 }
