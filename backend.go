@@ -37,6 +37,10 @@ type BackendOptions struct {
 	// Logger, if set, receives each handshake's decisions (identity,
 	// certificate errors, acceptance, resumption) at debug level.
 	Logger *slog.Logger
+	// MinVersion and MaxVersion bound the protocol versions offered; zero
+	// means TLS 1.2 and TLS 1.3. Versions before TLS 1.2 are refused
+	// (RFC 8996): a handshake asked to offer them fails with ErrorMisc.
+	MinVersion, MaxVersion ProtocolVersion
 }
 
 // NewBackend returns a crypto/tls backend with options.

@@ -190,6 +190,24 @@ func (c *clientConn) recordHandshake(cs tls.ConnectionState) {
 	c.notify("negotiated-protocol", "protocol-version", "ciphersuite-name", "accepted-cas")
 }
 
+// versionRange maps BackendOptions' bounds to crypto/tls's, refusing what
+// RFC 8996 deprecated and datagram versions.
+func versionRange(lo, hi ProtocolVersion) (uint16, uint16, error) {
+	if lo == ProtocolVersionUnknown {
+		lo = ProtocolVersionTLS12
+	}
+	if hi == ProtocolVersionUnknown {
+		hi = ProtocolVersionTLS13
+	}
+	wire := map[ProtocolVersion]uint16{ProtocolVersionTLS12: tls.VersionTLS12, ProtocolVersionTLS13: tls.VersionTLS13}
+	l, okL := wire[lo]
+	h, okH := wire[hi]
+	if !okL || !okH || l > h {
+		return 0, 0, newError(ErrorMisc, nil, "unsupported protocol versions %v to %v: giotls speaks TLS 1.2 and TLS 1.3", lo, hi)
+	}
+	return l, h, nil
+}
+
 func protocolVersion(v uint16) ProtocolVersion {
 	switch v {
 	case tls.VersionSSL30: //nolint:staticcheck // mapped for completeness
@@ -215,10 +233,15 @@ func (c *clientConn) config() (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	minVersion, maxVersion, err := versionRange(c.backend.opts.MinVersion, c.backend.opts.MaxVersion)
+	if err != nil {
+		return nil, err
+	}
 	cfg := &tls.Config{
 		ServerName: name.sni(),
 		NextProtos: slices.Clone(c.alpn),
-		MinVersion: tls.VersionTLS12,
+		MinVersion: minVersion,
+		MaxVersion: maxVersion,
 		// Verification is ours: every flag from the Database, then the
 		// accept-certificate handler. VerifyConnection runs on every
 		// handshake, resumed ones included (crypto/tls issue 31641).

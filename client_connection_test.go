@@ -682,3 +682,41 @@ func TestOperationFromCallback(t *testing.T) {
 		t.Errorf("Write after the handshake: %v", err)
 	}
 }
+
+func TestBackendVersions(t *testing.T) {
+	ca := newTestCA(t, "Versions Root")
+	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	srv := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
+	tests := []struct {
+		min, max ProtocolVersion
+		want     ProtocolVersion
+		wantErr  bool
+	}{
+		{0, 0, ProtocolVersionTLS13, false},
+		{0, ProtocolVersionTLS12, ProtocolVersionTLS12, false},
+		{ProtocolVersionTLS13, 0, ProtocolVersionTLS13, false},
+		{ProtocolVersionTLS10, 0, 0, true},
+		{ProtocolVersionTLS13, ProtocolVersionTLS12, 0, true},
+		{0, ProtocolVersionDTLS12, 0, true},
+	}
+	for _, tt := range tests {
+		b := NewBackend(BackendOptions{MinVersion: tt.min, MaxVersion: tt.max})
+		base, err := net.Dial("tcp", srv.Addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := b.NewClientConnection(base, localhost(srv.Addr.Port()))
+		c.SetDatabase(ca.db)
+		err = c.Handshake(context.Background())
+		c.Close()
+		if tt.wantErr {
+			if !errors.Is(err, ErrMisc) {
+				t.Errorf("%v..%v: %v, want ErrMisc", tt.min, tt.max, err)
+			}
+			continue
+		}
+		if err != nil || c.ProtocolVersion() != tt.want {
+			t.Errorf("%v..%v: %v, version %v; want %v", tt.min, tt.max, err, c.ProtocolVersion(), tt.want)
+		}
+	}
+}

@@ -81,7 +81,9 @@ func TestHandshakeCertificateFlags(t *testing.T) {
 		{"name constraints violated", leafOf(constrained, dns), local, CertificateGenericError},
 		{"unhandled critical extension", leafOf(inter, dns, testpki.UnhandledCriticalExtension()), local, CertificateGenericError},
 		{"IP identity, IP SAN", leafOf(inter, testpki.IPAddresses("127.0.0.1")),
-			func(p uint16) Connectable { return NewInetSocketAddress(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), p)) }, 0},
+			func(p uint16) Connectable {
+				return NewInetSocketAddress(netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), p))
+			}, 0},
 		{"trailing dot", sent(good), func(p uint16) Connectable { return NewNetworkAddress("localhost.", p) }, 0},
 	}
 	for _, tc := range cases {
