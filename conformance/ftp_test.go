@@ -82,7 +82,7 @@ func (c *giotlsClient) ftp(spec *FTPSpec, addr string) ClientResult {
 	}
 	id := c.identity(resolvePort(spec.Identity, []string{addr}, 0))
 	out.Connections = append(out.Connections, ConnResult{Handshake: "ok"})
-	tlsConn, calls := c.newTLS(control, id)
+	tlsConn, calls := c.newTLS(control, id, true)
 	defer tlsConn.Close()
 	ctl := &out.Connections[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -137,7 +137,7 @@ func (c *giotlsClient) ftp(spec *FTPSpec, addr string) ClientResult {
 	out.Replies = append(out.Replies, r)
 	out.Connections = append(out.Connections, ConnResult{Handshake: "ok"})
 	dr := &out.Connections[1]
-	data, dataCalls := c.newTLS(dataBase, id)
+	data, dataCalls := c.newTLS(dataBase, id, true)
 	if spec.CopySession {
 		data.CopySessionState(tlsConn)
 	}

@@ -10,6 +10,8 @@ object:
   ca_file               trust anchors for Gio.TlsFileDatabase; "" means
                         set_database(None)
   cert_file, key_file   client certificate, optional
+  interaction           true: no certificate is set; a TlsInteraction
+                        supplies it when the server asks (request_certificate)
   alpn                  advertised protocols
   require_close_notify  bool
   accept                "none" (no accept-certificate handler), "yes", "no"
@@ -28,6 +30,7 @@ object:
      keep_open          close at the end of the scenario rather than at the
                         end of this connection (a copy_session_state source
                         stays open, as an FTP control connection does)
+     no_cert            this connection sets no client certificate
   ftp                   instead of connections: an FTPS exchange (see ftp())
 
 It prints one JSON object: {"connections": [...]} with, per connection,
@@ -47,9 +50,14 @@ scenario = json.load(sys.stdin)
 if scenario.get('priority'):
     os.environ['G_TLS_GNUTLS_PRIORITY'] = scenario['priority']
 
-import gi  # noqa: E402
-gi.require_version('Gio', '2.0')
-from gi.repository import Gio, GLib  # noqa: E402
+try:
+    import gi
+    gi.require_version('Gio', '2.0')
+    from gi.repository import Gio, GLib
+except (ImportError, ValueError) as e:
+    sys.exit('gio_client.py: GIO is not available from Python (apt-get install -y python3-gi gir1.2-glib-2.0): %s' % e)
+if not Gio.TlsBackend.get_default().supports_tls():
+    sys.exit('gio_client.py: GIO has no TLS backend (apt-get install -y glib-networking)')
 
 TLS_ERRORS = ['unavailable', 'misc', 'bad-certificate', 'not-tls', 'handshake',
               'certificate-required', 'eof', 'inappropriate-fallback',
@@ -99,12 +107,32 @@ def tcp_connect(address):
     return conn
 
 
-def new_tls(base, identity):
+interactions = []
+
+
+class CertificateInteraction(Gio.TlsInteraction):
+    """Supplies the client certificate when the server asks for one."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def do_request_certificate(self, connection, flags, cancellable):
+        self.calls += 1
+        connection.set_certificate(certificate)
+        return Gio.TlsInteractionResult.HANDLED
+
+
+def new_tls(base, identity, with_cert=True):
     """A TlsClientConnection over base set up as the scenario says, and the
     record of what accept-certificate was called with."""
     tls = Gio.TlsClientConnection.new(base, identity)
     tls.set_database(database)
-    if certificate is not None:
+    if scenario.get('interaction'):
+        interaction = CertificateInteraction()
+        interactions.append(interaction)  # keeps the Python side alive
+        tls.set_interaction(interaction)
+    elif certificate is not None and with_cert:
         tls.set_certificate(certificate)
     if scenario.get('alpn'):
         tls.set_advertised_protocols(scenario['alpn'])
@@ -129,6 +157,9 @@ def describe(tls, calls, result):
     cas = tls.get_accepted_cas()
     result['accepted_cas'] = None if cas is None else [bytes(ca).hex() for ca in cas]
     result['alpn'] = tls.get_negotiated_protocol() or ''
+    interaction = tls.get_interaction()
+    if interaction is not None:
+        result['interaction_calls'] = interaction.calls
 
 
 def read(stream, mode, result):
@@ -158,7 +189,7 @@ def connections():
         result = {'handshake': 'ok'}
         results.append(result)
         base = tcp_connect(spec['address'])
-        tls, calls = new_tls(base, identity_of(spec['identity']))
+        tls, calls = new_tls(base, identity_of(spec['identity']), not spec.get('no_cert'))
         if spec.get('copy_from', -1) >= 0:
             tls.copy_session_state(conns[spec['copy_from']])
         conns.append(tls)

@@ -25,6 +25,7 @@ type gioScenario struct {
 	ALPN               []string      `json:"alpn,omitempty"`
 	RequireCloseNotify bool          `json:"require_close_notify"`
 	Accept             string        `json:"accept"`
+	Interaction        bool          `json:"interaction,omitempty"`
 	Connections        []gioConnSpec `json:"connections,omitempty"`
 	FTP                *gioFTPSpec   `json:"ftp,omitempty"`
 }
@@ -36,6 +37,7 @@ type gioConnSpec struct {
 	Send     string       `json:"send,omitempty"`
 	Read     string       `json:"read"`
 	KeepOpen bool         `json:"keep_open,omitempty"`
+	NoCert   bool         `json:"no_cert,omitempty"`
 }
 
 type gioFTPSpec struct {
@@ -56,6 +58,7 @@ func runGIO(t *testing.T, sc *Scenario, addrs []string) ClientResult {
 		ALPN:               sc.Client.ALPN,
 		RequireCloseNotify: sc.Client.RequireCloseNotify,
 		Accept:             sc.Client.Accept,
+		Interaction:        sc.Client.Interaction,
 	}
 	if sc.FTP != nil {
 		in.FTP = &gioFTPSpec{Address: addrs[0], Identity: resolvePort(sc.FTP.Identity, addrs, 0), CopySession: sc.FTP.CopySession}
@@ -69,6 +72,7 @@ func runGIO(t *testing.T, sc *Scenario, addrs []string) ClientResult {
 			Send:     c.Send,
 			Read:     c.Read,
 			KeepOpen: c.KeepOpen,
+			NoCert:   c.NoCert,
 		})
 	}
 	input, err := json.Marshal(in)

@@ -71,7 +71,7 @@ func (c *giotlsClient) identity(id IdentitySpec) giotls.Connectable {
 
 // newTLS wraps base in a giotls client connection set up as the scenario
 // says (gio_client.py's new_tls), and the record of accept-certificate calls.
-func (c *giotlsClient) newTLS(base net.Conn, id giotls.Connectable) (giotls.ClientConnection, *[]uint32) {
+func (c *giotlsClient) newTLS(base net.Conn, id giotls.Connectable, withCert bool) (giotls.ClientConnection, *[]uint32) {
 	c.t.Helper()
 	conn, err := c.backend.NewClientConnection(base, id)
 	if err != nil {
@@ -79,7 +79,10 @@ func (c *giotlsClient) newTLS(base net.Conn, id giotls.Connectable) (giotls.Clie
 	}
 	conn.SetDeadline(time.Now().Add(20 * time.Second))
 	conn.SetDatabase(c.db)
-	if c.cert != nil {
+	switch {
+	case c.spec.Interaction:
+		conn.SetInteraction(&certificateInteraction{cert: c.cert})
+	case c.cert != nil && withCert:
 		conn.SetCertificate(c.cert)
 	}
 	if len(c.spec.ALPN) > 0 {
@@ -96,6 +99,23 @@ func (c *giotlsClient) newTLS(base net.Conn, id giotls.Connectable) (giotls.Clie
 	return conn, calls
 }
 
+// certificateInteraction supplies the client certificate when the server
+// asks for one, as gio_client.py's CertificateInteraction.
+type certificateInteraction struct {
+	cert  *giotls.Certificate
+	calls int
+}
+
+func (i *certificateInteraction) AskPassword(context.Context, *giotls.Password) (giotls.InteractionResult, error) {
+	return giotls.InteractionUnhandled, nil
+}
+
+func (i *certificateInteraction) RequestCertificate(_ context.Context, conn giotls.Connection) (giotls.InteractionResult, error) {
+	i.calls++
+	conn.SetCertificate(i.cert)
+	return giotls.InteractionHandled, nil
+}
+
 // describe fills r with what conn says after its handshake.
 func describe(conn giotls.ClientConnection, calls []uint32, r *ConnResult) {
 	if len(calls) > 0 {
@@ -110,6 +130,10 @@ func describe(conn giotls.ClientConnection, calls []uint32, r *ConnResult) {
 		r.AcceptedCAs = append(r.AcceptedCAs, hex.EncodeToString(dn))
 	}
 	r.ALPN = conn.NegotiatedProtocol()
+	if i, ok := conn.Interaction().(*certificateInteraction); ok {
+		n := i.calls
+		r.InteractionCalls = &n
+	}
 }
 
 // read reads as mode says ("line" or "all") into r.
@@ -149,7 +173,7 @@ func (c *giotlsClient) run(sc *Scenario, addrs []string) ClientResult {
 		if err != nil {
 			c.t.Fatal(err)
 		}
-		conn, calls := c.newTLS(base, c.identity(resolvePort(spec.Identity, addrs, spec.Listener)))
+		conn, calls := c.newTLS(base, c.identity(resolvePort(spec.Identity, addrs, spec.Listener)), !spec.NoCert)
 		conns[i] = conn
 		if spec.CopyFrom > 0 {
 			conn.CopySessionState(conns[spec.CopyFrom-1])

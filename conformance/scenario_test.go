@@ -60,6 +60,9 @@ type ClientSpec struct {
 	ALPN               []string
 	RequireCloseNotify bool
 	Accept             string // accept-certificate: "none" (no handler), "yes", "no"
+	// Interaction: no certificate is set; an interaction supplies
+	// CertFile when the server asks for one.
+	Interaction bool
 }
 
 // ConnSpec is one connection of a scenario, made after the previous one
@@ -71,6 +74,7 @@ type ConnSpec struct {
 	Send     string       // written after the handshake
 	Read     string       // "none", "line" or "all"
 	KeepOpen bool         // closed at the end of the scenario, not after its turn
+	NoCert   bool         // this connection sets no client certificate
 	// Extract, if set, keeps of the data read only the matches of this
 	// expression (joined by spaces): what a server program's page says
 	// that does not change from run to run.
@@ -110,16 +114,19 @@ type ConnResult struct {
 	Error       *ErrorInfo `json:"error"`
 	AcceptFlags *uint32    `json:"accept_flags"` // the errors accept-certificate got; nil: not called
 	AcceptCalls int        `json:"accept_calls"`
-	PeerErrors  uint32     `json:"peer_errors"`
-	Version     string     `json:"version"`
-	Ciphersuite string     `json:"ciphersuite"`
-	AcceptedCAs []string   `json:"accepted_cas"` // hex DER subjects
-	ALPN        string     `json:"alpn"`
-	Data        string     `json:"data"`
-	ReadEnd     string     `json:"read_end"` // "eof", an error nick, or "" (stopped at a line)
-	ReadError   *ErrorInfo `json:"read_error"`
-	IOError     *ErrorInfo `json:"io_error"`
-	CloseError  *ErrorInfo `json:"close_error"`
+	// InteractionCalls counts request_certificate calls; nil without an
+	// interaction.
+	InteractionCalls *int       `json:"interaction_calls"`
+	PeerErrors       uint32     `json:"peer_errors"`
+	Version          string     `json:"version"`
+	Ciphersuite      string     `json:"ciphersuite"`
+	AcceptedCAs      []string   `json:"accepted_cas"` // hex DER subjects
+	ALPN             string     `json:"alpn"`
+	Data             string     `json:"data"`
+	ReadEnd          string     `json:"read_end"` // "eof", an error nick, or "" (stopped at a line)
+	ReadError        *ErrorInfo `json:"read_error"`
+	IOError          *ErrorInfo `json:"io_error"`
+	CloseError       *ErrorInfo `json:"close_error"`
 }
 
 // ErrorInfo is an error as GIO has it: a domain and code (nick), and a
@@ -149,6 +156,9 @@ func fields(cr ClientResult, srv []ServerConn) Fields {
 			f[p+"accept"] = fmt.Sprintf("%v (%d calls)", giotls.CertificateFlags(*c.AcceptFlags), c.AcceptCalls)
 		default:
 			f[p+"accept"] = giotls.CertificateFlags(*c.AcceptFlags).String()
+		}
+		if c.InteractionCalls != nil {
+			f[p+"interaction"] = strconv.Itoa(*c.InteractionCalls) + " calls"
 		}
 		f[p+"version"] = c.Version
 		f[p+"suite"] = c.Ciphersuite

@@ -26,6 +26,7 @@ const (
 	whySuite        = "suite-order"
 	whyIdentityPort = "identity-port"
 	whyAlert        = "alert"
+	whyInteraction  = "interaction-certificate"
 )
 
 var reasons = map[string]string{
@@ -42,6 +43,7 @@ var reasons = map[string]string{
 	whyCertReq:      "a server that requires a client certificate and gets none yields certificate-required, also when TLS 1.2 servers say handshake_failure and when the TLS 1.3 alert arrives on the first read; GIO reports misc (\"Peer sent fatal TLS alert\")",
 	whySuite:        "the server follows the client's preference: GnuTLS lists AES-256-GCM first, crypto/tls AES-128-GCM (on hardware with AES instructions)",
 	whyIdentityPort: "giotls's session key holds the identity's port: a session is not offered under an identity with another port; GIO's key has the identity's host name only (with the address connected to)",
+	whyInteraction:  "a session is tied to the client certificate sent; one chosen by an Interaction is known only after the session lookup, so the next connection does a full handshake and asks the interaction again; GIO keys the session without the certificate (computed before the interaction set it) and resumes it without asking",
 	whyAlert:        "a client rejecting the certificate aborts with a bad_certificate alert (RFC 8446, section 4.4.2.4; crypto/tls does); GIO's GnuTLS client closes without one",
 }
 
@@ -303,6 +305,34 @@ func allScenarios(p *pki) []*Scenario {
 				Want: merge(verified, map[string]string{"c1.cas": "1: Conformance Second Root", "s1.client-cert": "conformance client"})},
 		)
 	}
+	fromInteraction := withClientCert
+	fromInteraction.Interaction = true
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		add(&Scenario{Name: "client certificate from an Interaction, " + tls.VersionName(v),
+			Server: serve(good, version(v), requestCert(tls.RequireAndVerifyClientCert, p.second)),
+			Client: fromInteraction, Conns: conns(1, localhost),
+			Want: merge(verified, map[string]string{"c1.interaction": "1 calls", "s1.client-cert": "conformance client"})})
+	}
+	optional := serve(good, version(tls.VersionTLS13), requestCert(tls.VerifyClientCertIfGiven, p.second))
+	add(
+		&Scenario{Name: "resumption: same client certificate", Server: optional, Client: withClientCert, Conns: conns(2, localhost),
+			Want: map[string]string{"s1.client-cert": "conformance client", "s2.resumed": "true", "s2.client-cert": "conformance client"}},
+		// A session is tied to the client certificate it was made with.
+		&Scenario{Name: "resumption: session made with a client certificate, next connection without", Server: optional, Client: withClientCert,
+			Conns: []ConnSpec{{Identity: localhost, Read: line}, {Identity: localhost, Read: line, NoCert: true}},
+			Want:  map[string]string{"s1.client-cert": "conformance client", "s2.resumed": "false", "s2.ticket": "-", "s2.client-cert": "-"}},
+		&Scenario{Name: "resumption: session made without a client certificate, next connection with", Server: optional, Client: withClientCert,
+			Conns: []ConnSpec{{Identity: localhost, Read: line, NoCert: true}, {Identity: localhost, Read: line}},
+			Want:  map[string]string{"s1.client-cert": "-", "s2.resumed": "false", "s2.ticket": "-", "s2.client-cert": "conformance client"}},
+		&Scenario{Name: "resumption: client certificate from an Interaction", Server: optional, Client: fromInteraction, Conns: conns(2, localhost),
+			Want: map[string]string{"c1.interaction": "1 calls", "s1.client-cert": "conformance client", "s2.client-cert": "conformance client"},
+			Differ: map[string]Diff{
+				"c2.interaction": {"0 calls", "1 calls", whyInteraction},
+				"c2.cas":         {"0", "1: Conformance Second Root", whyInteraction},
+				"s2.resumed":     {"true", "false", whyInteraction},
+				"s2.ticket":      {"t1", "-", whyInteraction},
+			}},
+	)
 	required := serve(good, version(tls.VersionTLS12), requestCert(tls.RequireAndVerifyClientCert, p.second))
 	add(
 		one("client certificate required, none set, TLS 1.2", required, map[string]string{"s1.handshake": "tls: client didn't provide a certificate"},
