@@ -97,7 +97,7 @@ func newReport(conn giotls.ClientConnection, f *connectFlags, addr string, ident
 	if cas := conn.AcceptedCAs(); cas != nil {
 		r.CertificateRequested = true
 		for _, dn := range cas {
-			r.AcceptedCAs = append(r.AcceptedCAs, formatDN(dn))
+			r.AcceptedCAs = append(r.AcceptedCAs, giotls.FormatDN(dn))
 		}
 		if cert := conn.Certificate(); cert != nil {
 			r.ClientCertificate = cert.SubjectName()

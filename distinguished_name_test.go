@@ -1,4 +1,4 @@
-package main
+package giotls
 
 import (
 	"crypto/x509/pkix"
@@ -16,17 +16,18 @@ func TestFormatDN(t *testing.T) {
 			`C=FR,O=Example\, Inc.,CN=example.com`},
 		{pkix.RDNSequence{{{Type: oid(2, 5, 4, 3), Value: " lead#"}, {Type: oid(1, 2, 840, 113549, 1, 9, 1), Value: "a@b"}}},
 			`CN=\ lead#+EMAIL=a@b`},
-		{pkix.RDNSequence{{{Type: oid(1, 2, 3), Value: "x"}}}, `1.2.3=x`},
+		// An attribute type without a name: its value in hex (RFC 4514, section 2.4).
+		{pkix.RDNSequence{{{Type: oid(1, 2, 3), Value: "x"}}}, `1.2.3=#130178`},
 	} {
 		der, err := asn1.Marshal(tc.rdns)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := formatDN(der); got != tc.want {
-			t.Errorf("formatDN = %q, want %q", got, tc.want)
+		if got := FormatDN(der); got != tc.want {
+			t.Errorf("FormatDN = %q, want %q", got, tc.want)
 		}
 	}
-	if got := formatDN([]byte{0x30, 0x03, 0x01}); got != "#300301" {
-		t.Errorf("formatDN(garbage) = %q", got)
+	if got := FormatDN([]byte{0x30, 0x03, 0x01}); got != "#300301" {
+		t.Errorf("FormatDN(garbage) = %q", got)
 	}
 }
