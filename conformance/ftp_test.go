@@ -90,10 +90,10 @@ func (c *giotlsClient) ftp(spec *FTPSpec, addr string) ClientResult {
 	if err := tlsConn.Handshake(ctx); err != nil {
 		e := errorInfo(err)
 		ctl.Handshake, ctl.Error = e.Nick, e
-		describe(tlsConn, *calls, ctl)
+		describe(tlsConn, *calls, ctl, false)
 		return out
 	}
-	describe(tlsConn, *calls, ctl)
+	describe(tlsConn, *calls, ctl, false)
 	secure := replyReader{bufio.NewReader(tlsConn)}
 	command := func(line string) string {
 		if _, err := io.WriteString(tlsConn, line+"\r\n"); err != nil {
@@ -144,9 +144,9 @@ func (c *giotlsClient) ftp(spec *FTPSpec, addr string) ClientResult {
 	if err := data.Handshake(ctx); err != nil {
 		e := errorInfo(err)
 		dr.Handshake, dr.Error = e.Nick, e
-		describe(data, *dataCalls, dr)
+		describe(data, *dataCalls, dr, false)
 	} else {
-		describe(data, *dataCalls, dr)
+		describe(data, *dataCalls, dr, false)
 		read(data, all, dr)
 	}
 	closeConn(data, dr)

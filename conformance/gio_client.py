@@ -10,6 +10,7 @@ object:
   ca_file               trust anchors for Gio.TlsFileDatabase; "" means
                         set_database(None)
   cert_file, key_file   client certificate, optional
+  bindings              true: report the channel binding data of each kind
   interaction           true: no certificate is set; a TlsInteraction
                         supplies it when the server asks (request_certificate)
   alpn                  advertised protocols
@@ -40,6 +41,7 @@ it was not called), peer_errors, version, ciphersuite, accepted_cas (hex DER
 subjects, or null), alpn, data (what was read) and read_end ("eof", "error:" and the
 nick of the read error, or "" when the read stopped at a line).
 """
+import ctypes
 import json
 import os
 import socket
@@ -62,6 +64,45 @@ if not Gio.TlsBackend.get_default().supports_tls():
 TLS_ERRORS = ['unavailable', 'misc', 'bad-certificate', 'not-tls', 'handshake',
               'certificate-required', 'eof', 'inappropriate-fallback',
               'bad-certificate-password']
+BINDING_ERRORS = ['not-implemented', 'invalid-state', 'not-available', 'not-supported', 'general-error']
+BINDINGS = [('tls-unique', int(Gio.TlsChannelBindingType.UNIQUE)),
+            ('tls-server-end-point', int(Gio.TlsChannelBindingType.SERVER_END_POINT)),
+            ('tls-exporter', int(Gio.TlsChannelBindingType.EXPORTER))]
+
+
+class _GByteArray(ctypes.Structure):
+    _fields_ = [('data', ctypes.POINTER(ctypes.c_ubyte)), ('len', ctypes.c_uint)]
+
+
+class _GError(ctypes.Structure):
+    _fields_ = [('domain', ctypes.c_uint32), ('code', ctypes.c_int), ('message', ctypes.c_char_p)]
+
+
+def channel_binding(tls, kind):
+    """g_tls_connection_get_channel_binding_data, called through ctypes:
+    python3-gi's binding of it (a caller-allocated GByteArray) crashes the
+    interpreter with SIGFPE. Returns the data in hex, or "error:" and the
+    GTlsChannelBindingError nick."""
+    libgio = ctypes.CDLL('libgio-2.0.so.0')
+    libglib = ctypes.CDLL('libglib-2.0.so.0')
+    libglib.g_byte_array_new.restype = ctypes.POINTER(_GByteArray)
+    libglib.g_quark_to_string.restype = ctypes.c_char_p
+    fn = libgio.g_tls_connection_get_channel_binding_data
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(_GByteArray),
+                   ctypes.POINTER(ctypes.POINTER(_GError))]
+    fn.restype = ctypes.c_int
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.restype = ctypes.c_void_p
+    get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    data = libglib.g_byte_array_new()
+    err = ctypes.POINTER(_GError)()
+    if fn(get_pointer(tls.__gpointer__, None), kind, data, ctypes.byref(err)):
+        return bytes(data.contents.data[:data.contents.len]).hex()
+    domain = libglib.g_quark_to_string(err.contents.domain).decode()
+    code = err.contents.code
+    if domain == 'g-tls-channel-binding-error-quark' and 0 <= code < len(BINDING_ERRORS):
+        return 'error:' + BINDING_ERRORS[code]
+    return 'error:%s:%d' % (domain, code)
 # GTlsProtocolVersion, by value.
 VERSIONS = ['unknown', 'SSL 3.0', 'TLS 1.0', 'TLS 1.1', 'TLS 1.2', 'TLS 1.3', 'DTLS 1.0', 'DTLS 1.2']
 
@@ -157,6 +198,8 @@ def describe(tls, calls, result):
     cas = tls.get_accepted_cas()
     result['accepted_cas'] = None if cas is None else [bytes(ca).hex() for ca in cas]
     result['alpn'] = tls.get_negotiated_protocol() or ''
+    if scenario.get('bindings') and result.get('handshake') == 'ok':
+        result['bindings'] = {name: channel_binding(tls, kind) for name, kind in BINDINGS}
     interaction = tls.get_interaction()
     if interaction is not None:
         result['interaction_calls'] = interaction.calls

@@ -26,6 +26,7 @@ type gioScenario struct {
 	RequireCloseNotify bool          `json:"require_close_notify"`
 	Accept             string        `json:"accept"`
 	Interaction        bool          `json:"interaction,omitempty"`
+	Bindings           bool          `json:"bindings,omitempty"`
 	Connections        []gioConnSpec `json:"connections,omitempty"`
 	FTP                *gioFTPSpec   `json:"ftp,omitempty"`
 }
@@ -59,6 +60,7 @@ func runGIO(t *testing.T, sc *Scenario, addrs []string) ClientResult {
 		RequireCloseNotify: sc.Client.RequireCloseNotify,
 		Accept:             sc.Client.Accept,
 		Interaction:        sc.Client.Interaction,
+		Bindings:           sc.Client.Bindings,
 	}
 	if sc.FTP != nil {
 		in.FTP = &gioFTPSpec{Address: addrs[0], Identity: resolvePort(sc.FTP.Identity, addrs, 0), CopySession: sc.FTP.CopySession}

@@ -116,8 +116,44 @@ func (i *certificateInteraction) RequestCertificate(_ context.Context, conn giot
 	return giotls.InteractionHandled, nil
 }
 
-// describe fills r with what conn says after its handshake.
-func describe(conn giotls.ClientConnection, calls []uint32, r *ConnResult) {
+// bindingKinds are the channel bindings, named as gio_client.py names them.
+var bindingKinds = map[string]giotls.ChannelBindingType{
+	"tls-unique":           giotls.ChannelBindingTLSUnique,
+	"tls-server-end-point": giotls.ChannelBindingTLSServerEndPoint,
+	"tls-exporter":         giotls.ChannelBindingTLSExporter,
+}
+
+// bindingErrorNick names a channel binding error as GIO's
+// GTlsChannelBindingError nick.
+func bindingErrorNick(err error) string {
+	for nick, sentinel := range map[string]error{
+		"not-implemented": giotls.ErrBindingNotImplemented,
+		"invalid-state":   giotls.ErrBindingInvalidState,
+		"not-available":   giotls.ErrBindingNotAvailable,
+		"not-supported":   giotls.ErrBindingNotSupported,
+		"general-error":   giotls.ErrBindingGeneral,
+	} {
+		if errors.Is(err, sentinel) {
+			return nick
+		}
+	}
+	return "go:" + err.Error()
+}
+
+// describe fills r with what conn says after its handshake (and its channel
+// binding data when bindings is set).
+func describe(conn giotls.ClientConnection, calls []uint32, r *ConnResult, bindings bool) {
+	if bindings && r.Handshake == "ok" {
+		r.Bindings = map[string]string{}
+		for name, kind := range bindingKinds {
+			data, err := conn.ChannelBindingData(kind)
+			if err != nil {
+				r.Bindings[name] = "error:" + bindingErrorNick(err)
+			} else {
+				r.Bindings[name] = hex.EncodeToString(data)
+			}
+		}
+	}
 	if len(calls) > 0 {
 		f := calls[len(calls)-1]
 		r.AcceptFlags = &f
@@ -185,7 +221,7 @@ func (c *giotlsClient) run(sc *Scenario, addrs []string) ClientResult {
 			e := errorInfo(err)
 			r.Handshake, r.Error = e.Nick, e
 		}
-		describe(conn, *calls, r)
+		describe(conn, *calls, r, c.spec.Bindings)
 		if err == nil {
 			if spec.Send != "" {
 				if _, err := io.WriteString(conn, spec.Send); err != nil {

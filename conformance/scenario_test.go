@@ -63,6 +63,9 @@ type ClientSpec struct {
 	// Interaction: no certificate is set; an interaction supplies
 	// CertFile when the server asks for one.
 	Interaction bool
+	// Bindings: report each kind of channel binding data after the
+	// handshake (RFC 5929, RFC 9266).
+	Bindings bool
 }
 
 // ConnSpec is one connection of a scenario, made after the previous one
@@ -116,17 +119,21 @@ type ConnResult struct {
 	AcceptCalls int        `json:"accept_calls"`
 	// InteractionCalls counts request_certificate calls; nil without an
 	// interaction.
-	InteractionCalls *int       `json:"interaction_calls"`
-	PeerErrors       uint32     `json:"peer_errors"`
-	Version          string     `json:"version"`
-	Ciphersuite      string     `json:"ciphersuite"`
-	AcceptedCAs      []string   `json:"accepted_cas"` // hex DER subjects
-	ALPN             string     `json:"alpn"`
-	Data             string     `json:"data"`
-	ReadEnd          string     `json:"read_end"` // "eof", an error nick, or "" (stopped at a line)
-	ReadError        *ErrorInfo `json:"read_error"`
-	IOError          *ErrorInfo `json:"io_error"`
-	CloseError       *ErrorInfo `json:"close_error"`
+	InteractionCalls *int `json:"interaction_calls"`
+	// Bindings maps "tls-unique", "tls-server-end-point" and
+	// "tls-exporter" to the data in hex, or "error:" and the
+	// GTlsChannelBindingError nick.
+	Bindings    map[string]string `json:"bindings"`
+	PeerErrors  uint32            `json:"peer_errors"`
+	Version     string            `json:"version"`
+	Ciphersuite string            `json:"ciphersuite"`
+	AcceptedCAs []string          `json:"accepted_cas"` // hex DER subjects
+	ALPN        string            `json:"alpn"`
+	Data        string            `json:"data"`
+	ReadEnd     string            `json:"read_end"` // "eof", an error nick, or "" (stopped at a line)
+	ReadError   *ErrorInfo        `json:"read_error"`
+	IOError     *ErrorInfo        `json:"io_error"`
+	CloseError  *ErrorInfo        `json:"close_error"`
 }
 
 // ErrorInfo is an error as GIO has it: a domain and code (nick), and a
@@ -170,6 +177,20 @@ func fields(cr ClientResult, srv []ServerConn) Fields {
 		}
 		if c.IOError != nil {
 			f[p+"io"] = c.IOError.Nick
+		}
+		for kind, v := range c.Bindings {
+			// Compared with what the server computed on its side.
+			if !strings.HasPrefix(v, "error:") && i < len(srv) {
+				switch want := srv[i].Bindings[kind]; {
+				case want == "":
+					v = "(server has none) " + v
+				case v == want:
+					v = "same as the server's"
+				default:
+					v = "differs from the server's " + want + ": " + v
+				}
+			}
+			f[p+kind] = v
 		}
 	}
 	if len(cr.Replies) > 0 {

@@ -27,6 +27,8 @@ const (
 	whyIdentityPort = "identity-port"
 	whyAlert        = "alert"
 	whyInteraction  = "interaction-certificate"
+	whyUnique13     = "tls-unique-1.3"
+	whyExporter12   = "tls-exporter-1.2"
 )
 
 var reasons = map[string]string{
@@ -44,6 +46,8 @@ var reasons = map[string]string{
 	whySuite:        "the server follows the client's preference: GnuTLS lists AES-256-GCM first, crypto/tls AES-128-GCM (on hardware with AES instructions)",
 	whyIdentityPort: "giotls's session key holds the identity's port: a session is not offered under an identity with another port; GIO's key has the identity's host name only (with the address connected to)",
 	whyInteraction:  "a session is tied to the client certificate sent; one chosen by an Interaction is known only after the session lookup, so the next connection does a full handshake and asks the interaction again; GIO keys the session without the certificate (computed before the interaction set it) and resumes it without asking",
+	whyUnique13:     "tls-unique is not defined for TLS 1.3 (RFC 8446, section C.5): giotls answers not-supported, the error GIO's documentation names for this case; GIO 2.74's GnuTLS backend answers not-available",
+	whyExporter12:   "tls-exporter is defined for TLS 1.2 with the extended master secret (RFC 9266, section 2; RFC 7627), which both ends negotiated: giotls gives the server's value; GIO 2.74's GnuTLS backend answers not-available",
 	whyAlert:        "a client rejecting the certificate aborts with a bad_certificate alert (RFC 8446, section 4.4.2.4; crypto/tls does); GIO's GnuTLS client closes without one",
 }
 
@@ -184,6 +188,8 @@ func allScenarios(p *pki) []*Scenario {
 		reject("bad-identity", certOf(p.inter.MustLeaf(t, "other", testpki.DNSNames("other.example"))), "bad-identity"),
 		reject("not-activated", certOf(p.leaf(testpki.NotYetValid())), "not-activated"),
 		reject("expired", certOf(p.leaf(testpki.Expired())), "expired"),
+		one("expired, TLS 1.2", serve(certOf(p.leaf(testpki.Expired())), version(tls.VersionTLS12)),
+			merge(rejected, errorsAre("expired")), rejectedDiff),
 		reject("expired intermediate", leafOf(p.root.MustIntermediate(t, "Expired Intermediate", testpki.Expired())), "expired"),
 		reject("insecure: SHA-1 intermediate", leafOf(rsaInter(x509.SHA1WithRSA)), "insecure"),
 		reject("insecure: MD5 intermediate", leafOf(rsaInter(x509.MD5WithRSA)), "insecure"),
@@ -290,6 +296,18 @@ func allScenarios(p *pki) []*Scenario {
 			"s1.handshake": {"ok", "tls: client offered only unsupported versions: [304 303]", whyTLS11},
 			"s1.close":     {"close_notify", "-", whyTLS11},
 		}),
+	)
+
+	// Channel binding (RFC 5929, RFC 9266), against what the server computes.
+	binding := def
+	binding.Bindings = true
+	add(
+		&Scenario{Name: "channel binding, TLS 1.2", Server: serve(good, version(tls.VersionTLS12)), Client: binding, Conns: conns(1, localhost),
+			Want:   map[string]string{"c1.tls-unique": "same as the server's", "c1.tls-server-end-point": "same as the server's"},
+			Differ: map[string]Diff{"c1.tls-exporter": {"error:not-available", "same as the server's", whyExporter12}}},
+		&Scenario{Name: "channel binding, TLS 1.3", Server: serve(good, version(tls.VersionTLS13)), Client: binding, Conns: conns(1, localhost),
+			Want:   map[string]string{"c1.tls-server-end-point": "same as the server's", "c1.tls-exporter": "same as the server's"},
+			Differ: map[string]Diff{"c1.tls-unique": {"error:not-available", "error:not-supported", whyUnique13}}},
 	)
 
 	// Client certificates.

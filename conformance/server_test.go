@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -37,10 +38,11 @@ type ServerConn struct {
 	ALPN       []string   // protocols offered
 	Tickets    [][32]byte // SHA-256 of every ticket presented
 	Resumed    bool
-	ClientCert string // the client certificate's common name
-	Handshake  string // "ok" or how the server's handshake failed
-	Received   string // application data received
-	Close      string // how the client ended: "close_notify", "tcp-close" (no close_notify), ...
+	ClientCert string            // the client certificate's common name
+	Handshake  string            // "ok" or how the server's handshake failed
+	Received   string            // application data received
+	Close      string            // how the client ended: "close_notify", "tcp-close" (no close_notify), ...
+	Bindings   map[string]string // channel binding data the server computed, in hex
 	// External marks a record from a server program's log, which knows
 	// only SNI and Resumed.
 	External bool
@@ -156,6 +158,23 @@ func (tt *tlsTarget) Conns(t *testing.T) []ServerConn {
 	return out
 }
 
+// serverBindings computes the channel binding data on the server's side:
+// tls-unique (RFC 5929, section 3; TLS 1.2), tls-server-end-point (section
+// 4: the hash of the certificate the server sent, SHA-256 for the ECDSA and
+// RSA SHA-256 certificates the scenarios use) and tls-exporter (RFC 9266).
+func serverBindings(cs tls.ConnectionState, leaf []byte) map[string]string {
+	b := map[string]string{}
+	if len(cs.TLSUnique) > 0 {
+		b["tls-unique"] = hex.EncodeToString(cs.TLSUnique)
+	}
+	sum := sha256.Sum256(leaf)
+	b["tls-server-end-point"] = hex.EncodeToString(sum[:])
+	if ekm, err := cs.ExportKeyingMaterial("EXPORTER-Channel-Binding", []byte{}, 32); err == nil {
+		b["tls-exporter"] = hex.EncodeToString(ekm)
+	}
+	return b
+}
+
 // rawConn is the server's TCP connection; it notes when the client closed
 // TCP, which tells a close_notify (crypto/tls stops reading at the alert)
 // from a bare TCP close (crypto/tls reports io.EOF for both).
@@ -215,6 +234,7 @@ func (tt *tlsTarget) serve(c net.Conn, rec *ServerConn) {
 	if len(cs.PeerCertificates) > 0 {
 		rec.ClientCert = cs.PeerCertificates[0].Subject.CommonName
 	}
+	rec.Bindings = serverBindings(cs, tt.base.Certificates[0].Certificate[0])
 	if tt.mode != "silent" {
 		if _, err := io.WriteString(tc, greeting); err != nil {
 			rec.Close = "write: " + serverError(err)
