@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/giotls/giotls"
 	"github.com/giotls/giotls/internal/peer"
 )
 
@@ -27,6 +28,7 @@ type gioScenario struct {
 	Accept             string        `json:"accept"`
 	Interaction        bool          `json:"interaction,omitempty"`
 	Bindings           bool          `json:"bindings,omitempty"`
+	Priority           string        `json:"priority,omitempty"`
 	Connections        []gioConnSpec `json:"connections,omitempty"`
 	FTP                *gioFTPSpec   `json:"ftp,omitempty"`
 }
@@ -61,6 +63,7 @@ func runGIO(t *testing.T, sc *Scenario, addrs []string) ClientResult {
 		Accept:             sc.Client.Accept,
 		Interaction:        sc.Client.Interaction,
 		Bindings:           sc.Client.Bindings,
+		Priority:           gnutlsPriority(sc.Client.MinVersion, sc.Client.MaxVersion),
 	}
 	if sc.FTP != nil {
 		in.FTP = &gioFTPSpec{Address: addrs[0], Identity: resolvePort(sc.FTP.Identity, addrs, 0), CopySession: sc.FTP.CopySession}
@@ -98,6 +101,29 @@ func runGIO(t *testing.T, sc *Scenario, addrs []string) ClientResult {
 		t.Fatalf("GIO reference client printed %q: %v\nstderr: %s", stdout.Bytes(), err, stderr.Bytes())
 	}
 	return out
+}
+
+// gnutlsPriority is the GnuTLS priority string offering the versions from
+// lo to hi (zero: TLS 1.2 and TLS 1.3), or "" for GnuTLS's default.
+func gnutlsPriority(lo, hi giotls.ProtocolVersion) string {
+	if lo == 0 && hi == 0 {
+		return ""
+	}
+	if lo == 0 {
+		lo = giotls.ProtocolVersionTLS12
+	}
+	if hi == 0 {
+		hi = giotls.ProtocolVersionTLS13
+	}
+	p := "NORMAL:-VERS-ALL"
+	for v, name := range map[giotls.ProtocolVersion]string{
+		giotls.ProtocolVersionTLS12: "+VERS-TLS1.2", giotls.ProtocolVersionTLS13: "+VERS-TLS1.3",
+	} {
+		if v >= lo && v <= hi {
+			p += ":" + name
+		}
+	}
+	return p
 }
 
 // resolvePort fills in the port of the listener connected to (addrs[i])

@@ -32,9 +32,13 @@ type giotlsClient struct {
 func newGiotlsClient(t *testing.T, spec ClientSpec) *giotlsClient {
 	t.Helper()
 	c := &giotlsClient{
-		t:       t,
-		spec:    spec,
-		backend: giotls.NewBackend(giotls.BackendOptions{SessionCache: giotls.NewSessionCache(giotls.SessionCacheOptions{})}),
+		t:    t,
+		spec: spec,
+		backend: giotls.NewBackend(giotls.BackendOptions{
+			SessionCache: giotls.NewSessionCache(giotls.SessionCacheOptions{}),
+			MinVersion:   spec.MinVersion,
+			MaxVersion:   spec.MaxVersion,
+		}),
 	}
 	if spec.CAFile != "" {
 		db, err := giotls.NewFileDatabase(spec.CAFile)

@@ -66,6 +66,10 @@ type ClientSpec struct {
 	// Bindings: report each kind of channel binding data after the
 	// handshake (RFC 5929, RFC 9266).
 	Bindings bool
+	// MinVersion and MaxVersion bound the versions the client offers
+	// (BackendOptions for giotls, G_TLS_GNUTLS_PRIORITY for GIO, which has
+	// no other way); zero: the default.
+	MinVersion, MaxVersion giotls.ProtocolVersion
 }
 
 // ConnSpec is one connection of a scenario, made after the previous one

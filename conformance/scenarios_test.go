@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/giotls/giotls"
 	"github.com/giotls/giotls/internal/testpki"
 )
 
@@ -241,6 +242,11 @@ func allScenarios(p *pki) []*Scenario {
 	// Server identities.
 	named := certOf(p.inter.MustLeaf(t, "named", testpki.DNSNames("localhost", "service.example", "xn--bcher-kva.example"),
 		testpki.IPAddresses("127.0.0.1", "::1")))
+	clientVersions := func(name string, srv TLSServer, lo, hi giotls.ProtocolVersion, want map[string]string) *Scenario {
+		sc := one(name, srv, want)
+		sc.Client.MinVersion, sc.Client.MaxVersion = lo, hi
+		return sc
+	}
 	withID := func(name string, srv TLSServer, id IdentitySpec, want map[string]string, differ ...map[string]Diff) *Scenario {
 		sc := one(name, srv, want, differ...)
 		sc.Conns = conns(1, id)
@@ -288,6 +294,13 @@ func allScenarios(p *pki) []*Scenario {
 	add(
 		one("TLS 1.2", serve(good, version(tls.VersionTLS12)), merge(verified, map[string]string{"c1.version": "TLS 1.2"})),
 		one("TLS 1.3", serve(good, version(tls.VersionTLS13)), merge(verified, map[string]string{"c1.version": "TLS 1.3"})),
+		clientVersions("client offers TLS 1.2 only", serve(good), giotls.ProtocolVersionTLS12, giotls.ProtocolVersionTLS12,
+			merge(verified, map[string]string{"c1.version": "TLS 1.2"})),
+		clientVersions("client offers TLS 1.3 only", serve(good), giotls.ProtocolVersionTLS13, giotls.ProtocolVersionTLS13,
+			merge(verified, map[string]string{"c1.version": "TLS 1.3"})),
+		clientVersions("client offers TLS 1.3 only, server TLS 1.2 only", serve(good, version(tls.VersionTLS12)),
+			giotls.ProtocolVersionTLS13, giotls.ProtocolVersionTLS13, map[string]string{
+				"c1.handshake": "misc", "c1.version": "unknown", "s1.handshake": "tls: client offered only unsupported versions: [304]"}),
 		one("TLS 1.1 only", serve(good, version(tls.VersionTLS11)), nil, map[string]Diff{
 			"c1.handshake": {"ok", "misc", whyTLS11},
 			"c1.version":   {"TLS 1.1", "unknown", whyTLS11},
