@@ -3,6 +3,8 @@ package conformance
 import (
 	"fmt"
 	"os"
+	"os/exec"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -12,9 +14,9 @@ import (
 )
 
 // TestConformance runs every scenario through GIO and through giotls and
-// compares them. With CONFORMANCE_TABLE set to a file name it writes the
-// results as the Markdown table README.md holds; with CONFORMANCE_DUMP set
-// it logs every field of both clients.
+// compares them. With CONFORMANCE_README set it rewrites the results table
+// in README.md; with CONFORMANCE_DUMP set it logs every field of both
+// clients.
 func TestConformance(t *testing.T) {
 	peer.Need(t, python)
 	p := newPKI(t)
@@ -46,11 +48,61 @@ func TestConformance(t *testing.T) {
 			})
 		}
 	})
-	if path := os.Getenv("CONFORMANCE_TABLE"); path != "" {
-		if err := os.WriteFile(path, []byte(table(scenarios, rows)), 0o644); err != nil {
+	if os.Getenv("CONFORMANCE_README") != "" {
+		if err := updateReadme("README.md", scenarios, rows); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+const (
+	beginTable = "<!-- BEGIN TABLE: written by CONFORMANCE_README=1 go test ./conformance/ -->"
+	endTable   = "<!-- END TABLE -->"
+)
+
+// updateReadme replaces the table in README.md (between beginTable and
+// endTable) with this run's, headed by the versions measured.
+func updateReadme(path string, scenarios []*Scenario, rows map[string]row) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	before, rest, ok1 := strings.Cut(string(old), beginTable)
+	_, after, ok2 := strings.Cut(rest, endTable)
+	if !ok1 || !ok2 {
+		return fmt.Errorf("%s has no %q ... %q block", path, beginTable, endTable)
+	}
+	failing := 0
+	for _, r := range rows {
+		if len(r.problems) > 0 {
+			failing++
+		}
+	}
+	var b strings.Builder
+	b.WriteString(beginTable + "\n\n")
+	fmt.Fprintf(&b, "Measured with %s, on Debian %s, with %s. %d scenarios, %d failing.\n\n",
+		packageVersions("glib-networking", "libglib2.0-0", "libgnutls30", "python3-gi", "openssl", "gnutls-bin", "vsftpd"),
+		debianVersion(), runtime.Version(), len(rows), failing)
+	b.WriteString(table(scenarios, rows))
+	b.WriteString("\n" + endTable)
+	return os.WriteFile(path, []byte(before+b.String()+after), 0o644)
+}
+
+// packageVersions names the Debian packages' installed versions.
+func packageVersions(pkgs ...string) string {
+	out, err := exec.Command("dpkg-query", append([]string{"-W", "-f=${Package} ${Version}\n"}, pkgs...)...).Output()
+	if err != nil {
+		return "(dpkg-query failed: " + err.Error() + ")"
+	}
+	return strings.Join(strings.Split(strings.TrimSpace(string(out)), "\n"), ", ")
+}
+
+func debianVersion() string {
+	b, err := os.ReadFile("/etc/debian_version")
+	if err != nil {
+		return "(unknown)"
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // row is a scenario's line in the table.

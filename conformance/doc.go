@@ -10,5 +10,5 @@
 // The package holds only tests; README.md explains them and holds the table
 // of results, regenerated with
 //
-//	CONFORMANCE_TABLE=/tmp/table.md go test ./conformance/
+//	CONFORMANCE_README=1 go test ./conformance/
 package conformance
