@@ -7,8 +7,7 @@ import (
 )
 
 // TestMain fails the package's tests if a goroutine outlives them: a
-// connection, server, process watcher or timer that a test, or the code it
-// tests, did not stop.
+// connection, server or process watcher that a scenario did not stop.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
