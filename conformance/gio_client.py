@@ -4,7 +4,7 @@
 
 Usage: /usr/bin/python3 gio_client.py < scenario.json
 
-The scenario (written by conformance/gio_test.go from a Scenario) is one JSON
+The scenario (written by gio_client_test.go from a Scenario) is one JSON
 object:
 
   ca_file               trust anchors for Gio.TlsFileDatabase; "" means
@@ -36,10 +36,13 @@ object:
 
 It prints one JSON object: {"connections": [...]} with, per connection,
 handshake ("ok" or the GTlsError nick), error (domain, code, message),
-accept_flags (the errors accept-certificate was called with, or null when
+accept_flags (the errors accept-certificate was last called with, or null when
 it was not called), peer_errors, version, ciphersuite, accepted_cas (hex DER
-subjects, or null), alpn, data (what was read) and read_end ("eof", "error:" and the
-nick of the read error, or "" when the read stopped at a line).
+subjects, or null), alpn, data (what was read), read_end ("eof", "error:" and
+the nick of the read error, or "" when the read stopped at a line), with
+"bindings" the channel binding data by name, with "interaction_calls" how many times
+request_certificate was called; an FTP exchange adds "replies", the server's
+replies in order.
 """
 import ctypes
 import json
@@ -103,6 +106,8 @@ def channel_binding(tls, kind):
     if domain == 'g-tls-channel-binding-error-quark' and 0 <= code < len(BINDING_ERRORS):
         return 'error:' + BINDING_ERRORS[code]
     return 'error:%s:%d' % (domain, code)
+
+
 # GTlsProtocolVersion, by value.
 VERSIONS = ['unknown', 'SSL 3.0', 'TLS 1.0', 'TLS 1.1', 'TLS 1.2', 'TLS 1.3', 'DTLS 1.0', 'DTLS 1.2']
 
