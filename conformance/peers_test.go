@@ -1,10 +1,12 @@
 package conformance
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,4 +124,38 @@ func (s VsftpdServer) Start(t *testing.T) Target {
 		t.Fatal(err)
 	}
 	return &externalTarget{addrs: []string{peer.Addr(v.Port)}}
+}
+
+// RawServer is a TCP server on loopback that does not speak TLS: Handle gets
+// each connection, which is closed when it returns.
+type RawServer struct {
+	Handle func(net.Conn)
+}
+
+func (s RawServer) Start(t *testing.T) Target {
+	t.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				s.Handle(c)
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return &externalTarget{addrs: []string{ln.Addr().String()}}
 }

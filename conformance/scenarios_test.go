@@ -3,6 +3,7 @@ package conformance
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"io"
 	"net"
 	"regexp"
 	"strconv"
@@ -32,6 +33,7 @@ const (
 	whyInteraction  = "interaction-certificate"
 	whyUnique13     = "tls-unique-1.3"
 	whyExporter12   = "tls-exporter-1.2"
+	whyNotTLS       = "not-tls"
 )
 
 var reasons = map[string]string{
@@ -51,6 +53,7 @@ var reasons = map[string]string{
 	whyInteraction:  "a session is tied to the client certificate sent; one chosen by an Interaction is known only after the session lookup, so the next connection does a full handshake and asks the interaction again; GIO keys the session without the certificate (computed before the interaction set it) and resumes it without asking",
 	whyUnique13:     "tls-unique is not defined for TLS 1.3 (RFC 8446, section C.5): giotls answers not-supported, the error GIO's documentation names for this case; GIO 2.74's GnuTLS backend answers not-available",
 	whyExporter12:   "tls-exporter is defined for TLS 1.2 with the extended master secret (RFC 9266, section 2; RFC 7627), which both ends negotiated: giotls gives the server's value; GIO 2.74's GnuTLS backend answers not-available",
+	whyNotTLS:       "a peer whose first bytes cannot start a TLS record is not a TLS server: giotls says not-tls, the code GIO documents for it; GIO 2.74's GnuTLS backend says misc (\"An unexpected TLS packet was received\")",
 	whyAlert:        "a client rejecting the certificate aborts with a bad_certificate alert (RFC 8446, section 4.4.2.4; crypto/tls does); GIO's GnuTLS client closes without one",
 }
 
@@ -195,7 +198,7 @@ func allScenarios(p *pki) []*Scenario {
 	leafOf := func(ca *testpki.CA, opts ...testpki.Option) serverCert {
 		return certOf(ca.MustLeaf(t, "localhost", append([]testpki.Option{testpki.DNSNames("localhost")}, opts...)...))
 	}
-	one := func(name string, srv TLSServer, want map[string]string, differ ...map[string]Diff) *Scenario {
+	one := func(name string, srv Server, want map[string]string, differ ...map[string]Diff) *Scenario {
 		return &Scenario{Name: name, Server: srv, Client: def, Conns: conns(1, localhost), Want: want, Differ: merge(differ...)}
 	}
 	reject := func(name string, c serverCert, flags string) *Scenario {
@@ -460,6 +463,20 @@ func allScenarios(p *pki) []*Scenario {
 		&Scenario{Name: "close_notify on close", Server: serve(good), Client: def,
 			Conns: []ConnSpec{{Identity: localhost, Send: "bye\n", Read: line}},
 			Want:  map[string]string{"s1.received": `"bye\n"`, "s1.close": "close_notify"}},
+	)
+
+	// Servers that do not speak TLS.
+	add(
+		// A plain-text greeting, as on a port that wants STARTTLS; the
+		// server then waits for a command that never comes.
+		one("not TLS: plain-text greeting", RawServer{Handle: func(c net.Conn) {
+			io.WriteString(c, "220 smtp.example ESMTP ready\r\n")
+			io.Copy(io.Discard, c)
+		}}, map[string]string{"c1.version": "unknown"}, map[string]Diff{"c1.handshake": {"misc", "not-tls", whyNotTLS}}),
+		// A server that reads the ClientHello and hangs up.
+		one("not TLS: closed after the ClientHello", RawServer{Handle: func(c net.Conn) {
+			c.Read(make([]byte, 4096))
+		}}, map[string]string{"c1.handshake": "not-tls", "c1.version": "unknown"}),
 	)
 
 	// Real servers: openssl s_server, gnutls-serv, vsftpd.
