@@ -55,8 +55,11 @@ type Certificate struct {
 // openssl pkcs8 -topk8 and openssl genpkey write) or in OpenSSL's legacy
 // form ("Proc-Type: 4,ENCRYPTED" headers), is kept locked: HasPrivateKey
 // reports true, and the first handshake that sends the certificate asks the
-// connection's Interaction for the password (AskPassword). To ask at load
-// time instead, use NewCertificateFromPEMWithInteraction or
+// connection's Interaction for the password (AskPassword, as
+// NewCertificateFromPEMWithInteraction does); without one, or without the
+// right password, that handshake fails with ErrBadCertificatePassword. Once
+// decrypted, the key stays with the certificate for later connections. To
+// ask at load time instead, use NewCertificateFromPEMWithInteraction or
 // NewCertificateFromPEMWithPassword.
 //
 // Input that cannot be parsed gives an *Error with ErrorBadCertificate.
