@@ -178,16 +178,35 @@ func (c *clientConn) recordHandshake(cs tls.ConnectionState) {
 	c.mu.Lock()
 	c.negotiated = cs.NegotiatedProtocol
 	c.version = protocolVersion(cs.Version)
-	c.suite = tls.CipherSuiteName(cs.CipherSuite)
+	c.suite = cipherSuiteName(cs.CipherSuite)
 	c.sessionResumed = cs.DidResume
 	c.hsComplete = true
 	c.mu.Unlock()
 	if l := c.backend.opts.Logger; l != nil {
 		l.Debug("giotls: handshake complete", "identity", identityString(c.ServerIdentity()),
-			"version", protocolVersion(cs.Version).String(), "ciphersuite", tls.CipherSuiteName(cs.CipherSuite),
+			"version", protocolVersion(cs.Version).String(), "ciphersuite", cipherSuiteName(cs.CipherSuite),
 			"alpn", cs.NegotiatedProtocol, "resumed", cs.DidResume)
 	}
 	c.notify("negotiated-protocol", "protocol-version", "ciphersuite-name", "accepted-cas")
+}
+
+// cipherSuiteNames maps suite IDs to names, built once: tls.CipherSuiteName
+// builds crypto/tls's whole list of suites on every call (fourteen
+// allocations a handshake).
+var cipherSuiteNames = sync.OnceValue(func() map[uint16]string {
+	m := map[uint16]string{}
+	for _, s := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		m[s.ID] = s.Name
+	}
+	return m
+})
+
+// cipherSuiteName is tls.CipherSuiteName without its cost.
+func cipherSuiteName(id uint16) string {
+	if name, ok := cipherSuiteNames()[id]; ok {
+		return name
+	}
+	return tls.CipherSuiteName(id)
 }
 
 // versionRange maps BackendOptions' bounds to crypto/tls's, refusing what
@@ -257,11 +276,11 @@ func (c *clientConn) config() (*tls.Config, error) {
 	if c.certificate.HasPrivateKey() {
 		chain = c.certificate.chain()
 	}
+	c.hsName, c.startKey = name, sessionKey(name, c.base, chain)
 	var cache *sessioncache.Cache
-	if !c.backend.opts.DisableResumption {
+	if !c.backend.opts.DisableResumption && c.startKey != "" {
 		cache = c.backend.opts.SessionCache.c
 	}
-	c.hsName, c.startKey = name, sessionKey(name, c.base, chain)
 	c.sessions = sessioncache.NewConnCache(cache, c.startKey)
 	if src := c.copySource; src != nil {
 		c.sessions.CopyFrom(src.sessionsOf())
