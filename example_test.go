@@ -261,6 +261,64 @@ func ExampleClientConnection_SetServerIdentity() {
 	// certificate errors: none
 }
 
+// The identity a connection was made for, or last set: here an SRV-style
+// service identity, checked against its domain, which is also the SNI.
+func ExampleClientConnection_ServerIdentity() {
+	pki := newPKI("XMPP Root")
+	cfg := pki.serverConfig("chat.example")
+	sni := make(chan string, 1)
+	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		sni <- hello.ServerName
+		return nil, nil
+	}
+	srv := serve(cfg, nil)
+	defer srv.Close()
+
+	conn := connect(srv, giotls.NewNetworkService("xmpp-client", "tcp", "chat.example"), pki.db)
+	defer conn.Close()
+	if err := conn.Handshake(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	id := conn.ServerIdentity().(*giotls.NetworkService)
+	fmt.Println("service:", id.Service, id.Protocol, id.Domain)
+	fmt.Printf("SNI the server saw: %q\n", <-sni)
+	fmt.Println("certificate errors:", conn.PeerCertificateErrors())
+	// Output:
+	// service: xmpp-client tcp chat.example
+	// SNI the server saw: "chat.example"
+	// certificate errors: none
+}
+
+// UseSSL3 is false unless set; either way the connection negotiates TLS 1.2
+// or 1.3.
+func ExampleClientConnection_UseSSL3() {
+	pki := newPKI("UseSSL3 Root")
+	srv := serve(pki.serverConfig("localhost"), nil)
+	defer srv.Close()
+
+	conn := connect(srv, giotls.NewNetworkAddress("localhost", srv.port), pki.db)
+	defer conn.Close()
+	fmt.Println("use-ssl3:", conn.UseSSL3())
+	// Output:
+	// use-ssl3: false
+}
+
+// ValidationFlags says which certificate errors fail the handshake (when
+// no accept-certificate handler accepts them): all of them by default.
+func ExampleClientConnection_ValidationFlags() {
+	pki := newPKI("Validation Root")
+	srv := serve(pki.serverConfig("localhost"), nil)
+	defer srv.Close()
+
+	conn := connect(srv, giotls.NewNetworkAddress("localhost", srv.port), pki.db)
+	defer conn.Close()
+	fmt.Println(conn.ValidationFlags() == giotls.CertificateValidateAll)
+	fmt.Println(conn.ValidationFlags())
+	// Output:
+	// true
+	// unknown-ca|bad-identity|not-activated|expired|revoked|insecure|generic-error
+}
+
 // SSL 3.0 is long gone: the property is kept for GIO compatibility and does
 // nothing.
 func ExampleClientConnection_SetUseSSL3() {
@@ -291,14 +349,12 @@ func ExampleClientConnection_SetValidationFlags() {
 
 	conn := connect(srv, giotls.NewNetworkAddress("localhost", srv.port), nil) // no database: unknown-ca
 	defer conn.Close()
-	fmt.Println("default:", conn.ValidationFlags())
 	conn.SetValidationFlags(giotls.CertificateValidateAll &^ giotls.CertificateUnknownCA)
 	if err := conn.Handshake(context.Background()); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("accepted with errors:", conn.PeerCertificateErrors())
 	// Output:
-	// default: unknown-ca|bad-identity|not-activated|expired|revoked|insecure|generic-error
 	// accepted with errors: unknown-ca
 }
 
