@@ -38,6 +38,7 @@ import (
 	"math/bits"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -110,10 +111,13 @@ func Verify(ctx context.Context, opts *Options) (Result, error) {
 		now = time.Now()
 	}
 	b := &builder{ctx: ctx, opts: opts, now: now, sigs: map[[2]*x509.Certificate]bool{}}
-	seen := map[string]bool{}
+	b.pool = make([]*x509.Certificate, 0, min(len(opts.Chain)-1, maxCertificates))
 	for _, c := range opts.Chain[1:] {
-		if c != nil && !seen[string(c.Raw)] && len(b.pool) < maxCertificates {
-			seen[string(c.Raw)] = true
+		// A linear search: the pool is small, and a set keyed by DER would
+		// copy every certificate on every handshake.
+		if c != nil && len(b.pool) < maxCertificates && !slices.ContainsFunc(b.pool, func(p *x509.Certificate) bool {
+			return bytes.Equal(p.Raw, c.Raw)
+		}) {
 			b.pool = append(b.pool, c)
 		}
 	}
