@@ -64,7 +64,9 @@ func (c *clientConn) handshakeError(ctx context.Context, err error) error {
 		if alert == "inappropriate fallback" {
 			return newError(ErrorInappropriateFallback, err, "Inappropriate TLS protocol fallback")
 		}
-		return newError(ErrorHandshake, err, "TLS handshake failed: the server sent the alert %q", alert)
+		// GIO reports every other fatal alert as G_TLS_ERROR_MISC, during
+		// the handshake and after it.
+		return newError(ErrorMisc, err, "Peer sent fatal TLS alert: %s", alert)
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
@@ -99,7 +101,7 @@ func (c *clientConn) ioError(op string, err error) error {
 		if c.rejectedCertificate(alert) {
 			return newError(ErrorBadCertificate, err, "the server rejected the client certificate (%s)", alert)
 		}
-		return newError(ErrorMisc, err, "the server sent the alert %q", alert)
+		return newError(ErrorMisc, err, "Peer sent fatal TLS alert: %s", alert)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {

@@ -62,8 +62,13 @@ func DefaultSessionCache() *SessionCache { return defaultSessionCache }
 // Len returns how many keys and sessions the cache holds.
 func (s *SessionCache) Len() (keys, sessions int) { return s.c.Len() }
 
-// sessionKey is the cache key for a connection to name (over base, when the
-// identity has no address of its own) presenting chain.
+// sessionKey is the cache key for a connection to name over base presenting
+// chain: the identity, the address connected to (as GIO's key has it: a
+// session is offered only to the endpoint that made it, even when the
+// identity names another port, as an FTP data connection checked against
+// its control connection's identity does), and the chain. It is "" when
+// there is nothing to key on (no identity, no remote address): such a
+// connection keeps no session.
 func sessionKey(name serverName, base net.Conn, chain []*x509.Certificate) string {
 	var id string
 	switch {
@@ -74,13 +79,18 @@ func sessionKey(name serverName, base net.Conn, chain []*x509.Certificate) strin
 	case name.ip.IsValid():
 		id = sessioncache.AddressIdentity(netip.AddrPortFrom(name.ip, name.port))
 	default:
-		// No identity: the address connected to, as GIO's "ip/port".
-		ap, err := netip.ParseAddrPort(base.RemoteAddr().String())
-		if err != nil {
-			id = "addr/" + base.RemoteAddr().String()
-		} else {
-			id = sessioncache.AddressIdentity(ap)
+		id = "none"
+	}
+	ra := base.RemoteAddr()
+	if ra == nil {
+		if !name.valid() {
+			return ""
 		}
+		id += "@?"
+	} else if ap, err := netip.ParseAddrPort(ra.String()); err == nil {
+		id += "@" + sessioncache.AddressIdentity(ap)
+	} else {
+		id += "@" + ra.Network() + ":" + ra.String()
 	}
 	var der [][]byte
 	for _, c := range chain {
