@@ -62,7 +62,9 @@ func ParseNetworkAddress(hostAndPort string, defaultPort uint16) (*NetworkAddres
 		return &NetworkAddress{Hostname: host, Port: port}, nil
 	}
 	if strings.Count(s, ":") > 1 { // a bare IPv6 literal
-		if _, err := netip.ParseAddr(s); err != nil {
+		// netip accepts any zone, "]" included, which String could not
+		// bracket.
+		if _, err := netip.ParseAddr(s); err != nil || strings.Contains(s, "]") {
 			return nil, newError(ErrorMisc, nil, "invalid network address %q: an IPv6 address with a port needs brackets", hostAndPort)
 		}
 		return &NetworkAddress{Hostname: s, Port: defaultPort}, nil

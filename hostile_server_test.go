@@ -279,12 +279,14 @@ const (
 	editOps
 )
 
-// parseEdits reads edits from data, four bytes each: a big-endian offset,
-// the kind of edit, and its value. Edits are applied in offset order.
+// parseEdits reads edits from data, four bytes each: a big-endian offset
+// (modulo 4096: a server's first flight is shorter), the kind of edit, and
+// its value. Edits are applied in offset order.
 func parseEdits(data []byte) []edit {
 	var edits []edit
 	for ; len(data) >= 4; data = data[4:] {
-		edits = append(edits, edit{off: int(data[0])<<8 | int(data[1]), op: data[2] % editOps, val: data[3]})
+		off := (int(data[0])<<8 | int(data[1])) % 4096
+		edits = append(edits, edit{off: off, op: data[2] % editOps, val: data[3]})
 	}
 	slices.SortStableFunc(edits, func(a, b edit) int { return a.off - b.off })
 	return edits

@@ -1,0 +1,181 @@
+package giotls
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/giotls/giotls/internal/testpki"
+)
+
+// Fuzz targets for what a peer or a user's input controls. Their seed
+// corpora are in testdata/fuzz; scripts/test runs each for a bounded time.
+
+// FuzzHandshakeRecords answers the client's ClientHello with a crypto/tls
+// server whose bytes reach the client edited (flipped, replaced, inserted,
+// deleted, cut off: see parseEdits), over TLS 1.2 (whose certificates travel
+// in the clear, so that edits reach the verifier) or TLS 1.3. Every case is
+// bounded by a deadline; the client fails with a giotls error (or the
+// deadline's), or succeeds only with a certificate that verifies, by
+// crypto/x509's own judgment too.
+func FuzzHandshakeRecords(f *testing.F) {
+	ca := newTestCA(f, "Fuzz Records Root")
+	leaf := ca.MustLeaf(f, "localhost", testpki.DNSNames("localhost"))
+	backend := NewBackend(BackendOptions{DisableResumption: true})
+	f.Add(uint8(0), []byte{})
+	f.Add(uint8(1), []byte{})
+	f.Fuzz(func(t *testing.T, version uint8, edits []byte) {
+		cfg := serverConfig(leaf)
+		cfg.MinVersion = tlsVersions[int(version)%len(tlsVersions)]
+		cfg.MaxVersion = cfg.MinVersion
+		cli, srv := net.Pipe()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer srv.Close()
+			tc := tls.Server(&mutatingConn{Conn: srv, edits: parseEdits(edits)}, cfg)
+			tc.SetDeadline(time.Now().Add(5 * time.Second))
+			if tc.Handshake() == nil {
+				tc.Write([]byte("hello"))
+				io.Copy(io.Discard, tc)
+			}
+		}()
+		c, err := backend.NewClientConnection(cli, localhost(443))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDatabase(ca.db)
+		ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+		defer cancel()
+		var hsErr, readErr error
+		within(t, 10*time.Second, "the handshake and a read", func() {
+			if hsErr = c.Handshake(ctx); hsErr == nil {
+				c.SetReadDeadline(time.Now().Add(250 * time.Millisecond))
+				_, readErr = io.ReadFull(c, make([]byte, 5))
+			}
+		})
+		cli.Close() // not c.Close: its close_notify could wait on a server that writes
+		c.Close()
+		<-done
+		if hsErr != nil {
+			if !giotlsError(hsErr) {
+				t.Fatalf("Handshake = %v (%T), want a giotls *Error or the deadline", hsErr, hsErr)
+			}
+			return
+		}
+		if readErr != nil && !giotlsError(readErr) && readErr != io.EOF {
+			t.Fatalf("Read = %v (%T), want a giotls *Error, the deadline or io.EOF", readErr, readErr)
+		}
+		peer := c.PeerCertificate()
+		if f := c.PeerCertificateErrors(); f != 0 || peer == nil {
+			t.Fatalf("handshake succeeded with peer %v, errors %v", peer, f)
+		}
+		chain := peer.chain()
+		inter := x509.NewCertPool()
+		for _, c := range chain[1:] {
+			inter.AddCert(c)
+		}
+		if _, err := chain[0].Verify(x509.VerifyOptions{
+			DNSName: "localhost", Roots: ca.Pool(), Intermediates: inter,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		}); err != nil {
+			t.Fatalf("handshake succeeded with a certificate crypto/x509 refuses: %v", err)
+		}
+	})
+}
+
+// giotlsError reports whether err is a giotls *Error, or a deadline's
+// error (the context's, or a net.Error that timed out).
+func giotlsError(err error) bool {
+	var ge *Error
+	var ne net.Error
+	return errors.As(err, &ge) || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// FuzzParseNetworkAddress checks that ParseNetworkAddress never panics,
+// fails with ErrMisc, and that what it accepts prints (String) as text it
+// parses back to the same address; and that resolving it as an identity
+// does not panic either.
+func FuzzParseNetworkAddress(f *testing.F) {
+	for _, s := range []string{"example.com:443", "[::1]:993", "::1", "[fe80::1%eth0]:80", "host", "host:https",
+		"bücher.example:25", " host:1 ", "[::1]x", "a:b:c", "host:65536", ":80", "[]:1", "h:"} {
+		f.Add(s, uint16(443))
+	}
+	f.Fuzz(func(t *testing.T, s string, port uint16) {
+		a, err := ParseNetworkAddress(s, port)
+		if err != nil {
+			if !errors.Is(err, ErrMisc) {
+				t.Fatalf("ParseNetworkAddress(%q) = %v, not ErrMisc", s, err)
+			}
+			return
+		}
+		if a.Hostname == "" {
+			t.Fatalf("ParseNetworkAddress(%q) = %+v: empty host", s, a)
+		}
+		again, err := ParseNetworkAddress(a.String(), port^0xffff)
+		if err != nil || *again != *a {
+			t.Fatalf("ParseNetworkAddress(%q) = %+v, printed %q, parsed back as %+v, %v", s, a, a.String(), again, err)
+		}
+		resolveIdentity(a)
+	})
+}
+
+// FuzzSubjectName formats DER distinguished names as SubjectName does, and
+// so as a client shows the server's accepted CAs (their DNs have no other
+// decoder in the library). What parses must be written with its separators
+// escaped: exactly one unescaped ',' between RDNs and one unescaped '+'
+// between the attributes of an RDN, so that the text cannot be read as
+// another name.
+func FuzzSubjectName(f *testing.F) {
+	seed := func(n pkix.Name) {
+		der, err := asn1.Marshal(n.ToRDNSequence())
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(der)
+	}
+	seed(pkix.Name{CommonName: "example.com", Organization: []string{"Example, Inc."}, Country: []string{"FR"}})
+	seed(pkix.Name{CommonName: "#+,;<>\\\" x ", OrganizationalUnit: []string{"a", "b"}})
+	seed(pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{1, 2, 3, 4}, Value: "x"}}})
+	f.Fuzz(func(t *testing.T, der []byte) {
+		var rdns pkix.RDNSequence
+		rest, err := asn1.Unmarshal(der, &rdns)
+		var name pkix.Name
+		name.FillFromRDNSequence(&rdns)
+		s := dnString(der, name)
+		if err != nil || len(rest) != 0 {
+			return // shown as crypto/x509 would
+		}
+		commas, pluses := unescaped(s)
+		wantPluses := 0
+		for _, rdn := range rdns {
+			wantPluses += max(len(rdn)-1, 0)
+		}
+		if commas != max(len(rdns)-1, 0) || pluses != wantPluses {
+			t.Fatalf("%q: %d unescaped commas and %d pluses for %d RDNs and %d joined attributes",
+				s, commas, pluses, len(rdns), wantPluses)
+		}
+	})
+}
+
+// unescaped counts the ',' and '+' of s that no backslash escapes.
+func unescaped(s string) (commas, pluses int) {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case ',':
+			commas++
+		case '+':
+			pluses++
+		}
+	}
+	return commas, pluses
+}
