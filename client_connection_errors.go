@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 
 	"github.com/giotls/giotls/internal/tlsconn"
 )
@@ -68,11 +69,27 @@ func (c *clientConn) handshakeError(ctx context.Context, err error) error {
 		// the handshake and after it.
 		return newError(ErrorMisc, err, "Peer sent fatal TLS alert: %s", alert)
 	}
+	if alert, ok := localAlert(err); ok {
+		return newError(ErrorHandshake, err, "TLS handshake failed: giotls refused what the server sent (%s)", alert)
+	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
 		return err // an error of the base stream, such as a reset
 	}
 	return newError(ErrorHandshake, err, "TLS handshake failed")
+}
+
+// localAlert returns the alert crypto/tls sent when it gave up on what the
+// peer sent (a record that fails authentication, a malformed or unexpected
+// message, a renegotiation request), and whether err is one. crypto/tls
+// reports it as a *net.OpError with Op "local error", but it is no error of
+// the base stream.
+func localAlert(err error) (string, bool) {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "local error" || op.Err == nil {
+		return "", false
+	}
+	return strings.TrimPrefix(op.Err.Error(), "tls: "), true
 }
 
 // ioError turns what crypto/tls returned from Read, Write or CloseWrite after
@@ -102,6 +119,12 @@ func (c *clientConn) ioError(op string, err error) error {
 			return newError(ErrorBadCertificate, err, "the server rejected the client certificate (%s)", alert)
 		}
 		return newError(ErrorMisc, err, "Peer sent fatal TLS alert: %s", alert)
+	}
+	if alert, ok := localAlert(err); ok {
+		if alert == "no renegotiation" {
+			return newError(ErrorMisc, err, "the server asked to renegotiate, which giotls refuses")
+		}
+		return newError(ErrorMisc, err, "TLS %s failed: giotls refused what the server sent (%s)", op, alert)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {
