@@ -25,7 +25,10 @@ func (c *clientConn) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls
 	c.mu.Unlock()
 	ctx := cri.Context()
 	if cert == nil && interaction != nil {
-		switch res, err := interaction.RequestCertificate(ctx, c); res {
+		var res InteractionResult
+		var err error
+		c.callback(func() { res, err = interaction.RequestCertificate(ctx, c) })
+		switch res {
 		case InteractionFailed:
 			if err == nil {
 				return nil, newError(ErrorCertificateRequired, nil, "the Interaction failed to provide a client certificate")
@@ -46,7 +49,9 @@ func (c *clientConn) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls
 			"the client certificate %q has no private key, so it cannot be sent", cert.SubjectName())
 	}
 	if cert.privateKey() == nil {
-		if _, err := cert.unlock(ctx, c.Interaction()); err != nil {
+		var err error
+		c.callback(func() { _, err = cert.unlock(ctx, c.Interaction()) })
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -50,7 +50,6 @@ type clientConn struct {
 	peerErrors      CertificateFlags
 	acceptedCAs     [][]byte
 	certRequested   bool
-	sentNoKey       bool         // the certificate set had no private key, so none was sent
 	certificateSent *Certificate // the client certificate sent in the last handshake
 	hsCtx           context.Context
 	negotiated      string
@@ -164,6 +163,9 @@ func (c *clientConn) Handshake(ctx context.Context) error {
 	c.mu.Unlock()
 	if err != nil {
 		err = c.handshakeError(ctx, err)
+		if l := c.backend.opts.Logger; l != nil {
+			l.Debug("giotls: handshake failed", "identity", identityString(c.ServerIdentity()), "error", err)
+		}
 		c.notify("accepted-cas") // also after a failed handshake, as GIO
 	} else {
 		c.recordHandshake(tc.ConnectionState())
@@ -515,10 +517,14 @@ func (c *clientConn) OnNotify(handler func(property string)) {
 	c.notifyHandler = handler
 }
 
-// ConnectionState returns crypto/tls's state; the zero value before the
-// handshake starts.
+// ConnectionState returns crypto/tls's state; the zero value until a
+// handshake has completed. (crypto/tls's own ConnectionState waits for a
+// running handshake, so a handler called during one would wait for itself.)
 func (c *clientConn) ConnectionState() tls.ConnectionState {
-	if tc := c.tlsConn.Load(); tc != nil {
+	c.mu.Lock()
+	done := c.hsComplete
+	c.mu.Unlock()
+	if tc := c.tlsConn.Load(); done && tc != nil {
 		return tc.ConnectionState()
 	}
 	return tls.ConnectionState{}

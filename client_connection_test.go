@@ -659,7 +659,9 @@ func TestOperationFromCallback(t *testing.T) {
 	c := srv.dial(t, localhost(srv.Addr.Port()))
 	c.SetDatabase(ca.db)
 	var readErr, hsErr error
+	var stateDuring tls.ConnectionState
 	c.OnAcceptCertificate(func(*Certificate, CertificateFlags) bool {
+		stateDuring = c.ConnectionState() // must not wait for the handshake
 		_, readErr = c.Read(make([]byte, 1))
 		hsErr = c.Handshake(context.Background())
 		return true
@@ -679,6 +681,9 @@ func TestOperationFromCallback(t *testing.T) {
 		if !errors.Is(err, ErrMisc) {
 			t.Errorf("%s from a callback = %v, want an ErrMisc error", name, err)
 		}
+	}
+	if stateDuring.HandshakeComplete || !c.ConnectionState().HandshakeComplete {
+		t.Errorf("ConnectionState: complete %v during the handshake, %v after", stateDuring.HandshakeComplete, c.ConnectionState().HandshakeComplete)
 	}
 	if _, err := c.Write([]byte("after")); err != nil {
 		t.Errorf("Write after the handshake: %v", err)

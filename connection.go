@@ -49,8 +49,13 @@ type Connection interface {
 	// CiphersuiteName returns the IANA name of the cipher suite, "" before
 	// the handshake.
 	CiphersuiteName() string
-	// ChannelBindingData returns the channel binding of type t (RFC 5929,
-	// RFC 9266).
+	// ChannelBindingData returns the channel binding of type t as the server
+	// computes it: tls-unique (RFC 5929; TLS 1.2 only), tls-server-end-point
+	// (RFC 5929, section 4.1; ErrBindingNotSupported for Ed25519),
+	// tls-exporter (RFC 9266: 32 bytes, zero-length context; on TLS 1.2 only
+	// with the extended master secret). ErrBindingInvalidState without a
+	// completed handshake; ErrBindingNotAvailable for tls-unique after a
+	// resumption without the extended master secret.
 	ChannelBindingData(t ChannelBindingType) ([]byte, error)
 	// accept-certificate: called when errors & ValidationFlags() != 0; true accepts.
 	// No handler, or false: the handshake fails with ErrBadCertificate.
