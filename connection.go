@@ -34,17 +34,26 @@ type Connection interface {
 	// SetDatabase sets the database; nil means no database, so every peer
 	// gets CertificateUnknownCA.
 	SetDatabase(db Database)
+	// Interaction returns the interaction asked for passwords and client
+	// certificates during handshakes; nil for none.
 	Interaction() Interaction
+	// SetInteraction sets it.
 	SetInteraction(i Interaction)
 	// RequireCloseNotify reports whether a TCP close without close_notify is
 	// an error (ErrEOF) rather than a plain io.EOF. Default true.
 	RequireCloseNotify() bool
+	// SetRequireCloseNotify sets it: false for protocols that mark their
+	// own ends (HTTP with Content-Length) and servers that omit close_notify.
 	SetRequireCloseNotify(require bool)
 	// AdvertisedProtocols returns the ALPN protocols offered.
 	AdvertisedProtocols() []string
+	// SetAdvertisedProtocols sets them, in order of preference (RFC 7301);
+	// nil for no ALPN.
 	SetAdvertisedProtocols(protocols []string)
 	// NegotiatedProtocol returns the ALPN protocol agreed, "" for none.
 	NegotiatedProtocol() string
+	// ProtocolVersion returns the version negotiated, ProtocolVersionUnknown
+	// before the handshake.
 	ProtocolVersion() ProtocolVersion
 	// CiphersuiteName returns the IANA name of the cipher suite, "" before
 	// the handshake.
@@ -57,8 +66,10 @@ type Connection interface {
 	// completed handshake; ErrBindingNotAvailable for tls-unique after a
 	// resumption without the extended master secret.
 	ChannelBindingData(t ChannelBindingType) ([]byte, error)
-	// accept-certificate: called when errors & ValidationFlags() != 0; true accepts.
-	// No handler, or false: the handshake fails with ErrBadCertificate.
+	// OnAcceptCertificate sets GIO's accept-certificate handler: called,
+	// on the handshake's goroutine, when errors & ValidationFlags() != 0;
+	// true accepts. No handler, or false: the handshake fails with
+	// ErrBadCertificate. It is asked again on resumed handshakes.
 	OnAcceptCertificate(handler func(peer *Certificate, errors CertificateFlags) bool)
 	// OnNotify sets a handler called with a GIO property name
 	// ("peer-certificate", "accepted-cas", ...) when the property changes.

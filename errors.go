@@ -51,6 +51,8 @@ type Error struct {
 	Err     error
 }
 
+// Error returns the message, prefixed with "giotls: " and followed by the
+// cause, if any.
 func (e *Error) Error() string {
 	msg := e.Message
 	if msg == "" {
