@@ -1,0 +1,99 @@
+package tlsconn
+
+import (
+	"errors"
+	"io"
+	"net"
+	"testing"
+)
+
+// scripted is a net.Conn whose reads return the given results in order.
+type scripted struct {
+	net.Conn
+	reads []result
+}
+
+type result struct {
+	data string
+	err  error
+}
+
+func (s *scripted) Read(p []byte) (int, error) {
+	if len(s.reads) == 0 {
+		return 0, io.EOF
+	}
+	r := s.reads[0]
+	s.reads = s.reads[1:]
+	return copy(p, r.data), r.err
+}
+
+func TestTransportSniff(t *testing.T) {
+	tests := []struct {
+		name      string
+		first     string
+		wantNoTLS bool
+	}{
+		{"handshake record", "\x16\x03\x03\x00\x10", false},
+		{"alert record", "\x15\x03\x03\x00\x02", false},
+		{"SMTP greeting", "220 mail.example ESMTP\r\n", true},
+		{"HTTP", "HTTP/1.1 400 Bad Request\r\n", true},
+		{"SSLv2-looking", "\x80\x2e\x01", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := NewTransport(&scripted{reads: []result{{tt.first, nil}}})
+			n, err := tr.Read(make([]byte, 64))
+			var nt *NotTLSError
+			if tt.wantNoTLS {
+				if !errors.As(err, &nt) || n != 0 || string(nt.Prefix) != tt.first[:min(len(tt.first), 32)] {
+					t.Fatalf("Read = %d, %v; want a NotTLSError with the prefix", n, err)
+				}
+				return
+			}
+			if err != nil || n != len(tt.first) {
+				t.Fatalf("Read = %d, %v", n, err)
+			}
+		})
+	}
+}
+
+// TestTransportEOF checks that SawEOF tells whether the base stream ended
+// under crypto/tls, including when the base returns data and io.EOF
+// together: the data first, the EOF on the next call.
+func TestTransportEOF(t *testing.T) {
+	tr := NewTransport(&scripted{reads: []result{{"\x16abc", nil}, {"def", io.EOF}}})
+	buf := make([]byte, 8)
+	if n, err := tr.Read(buf); n != 4 || err != nil {
+		t.Fatalf("first Read = %d, %v", n, err)
+	}
+	if n, err := tr.Read(buf); n != 3 || err != nil || tr.SawEOF() {
+		t.Fatalf("Read with data and EOF = %d, %v, SawEOF %v; want the data alone", n, err, tr.SawEOF())
+	}
+	if n, err := tr.Read(buf); n != 0 || err != io.EOF || !tr.SawEOF() {
+		t.Fatalf("owed EOF = %d, %v, SawEOF %v", n, err, tr.SawEOF())
+	}
+	if tr.Received() != 7 {
+		t.Errorf("Received = %d, want 7", tr.Received())
+	}
+	other := NewTransport(&scripted{reads: []result{{"", errors.New("reset")}}})
+	if _, err := other.Read(buf); err == nil || other.SawEOF() {
+		t.Errorf("an error that is not EOF counted as EOF")
+	}
+}
+
+func TestRemoteAlert(t *testing.T) {
+	alertErr := &net.OpError{Op: "remote error", Err: errors.New("tls: certificate required")}
+	if name, ok := RemoteAlert(alertErr); !ok || name != "certificate required" {
+		t.Errorf("RemoteAlert = %q, %v", name, ok)
+	}
+	for _, err := range []error{
+		&net.OpError{Op: "read", Err: errors.New("tls: bad certificate")},
+		errors.New("remote error: tls: bad certificate"),
+		&net.OpError{Op: "remote error"},
+		nil,
+	} {
+		if name, ok := RemoteAlert(err); ok {
+			t.Errorf("RemoteAlert(%v) = %q, true", err, name)
+		}
+	}
+}
