@@ -406,10 +406,15 @@ func (c *Certificate) IssuerName() string {
 // attribute syntax and escaping, but in the order of the DER, as in
 // "C=FR,O=Example\, Inc.,CN=example.com", with GnuTLS's attribute names
 // ("EMAIL" for emailAddress); unknown attributes as OID=#hex (RFC 4514,
-// section 2.4). It falls back on crypto/x509's form if raw does not parse.
+// section 2.4), from their DER as it is, whatever its type. It falls back
+// on crypto/x509's form if raw does not parse.
 func dnString(raw []byte, parsed pkix.Name) string {
 	var rdns pkix.RDNSequence
+	var raws []rawRDNSET
 	if rest, err := asn1.Unmarshal(raw, &rdns); err != nil || len(rest) != 0 {
+		return parsed.String()
+	}
+	if rest, err := asn1.Unmarshal(raw, &raws); err != nil || len(rest) != 0 || len(raws) != len(rdns) {
 		return parsed.String()
 	}
 	var b strings.Builder
@@ -423,14 +428,12 @@ func dnString(raw []byte, parsed pkix.Name) string {
 			}
 			name, known := dnAttributeNames[atv.Type.String()]
 			s, isString := atv.Value.(string)
-			if !known || !isString {
-				der, err := asn1.Marshal(atv.Value)
-				if err != nil {
-					return parsed.String()
-				}
+			if !known || !isString || len(raws[i]) != len(rdn) {
 				b.WriteString(atv.Type.String())
 				b.WriteString("=#")
-				b.WriteString(hex.EncodeToString(der))
+				if j < len(raws[i]) {
+					b.WriteString(hex.EncodeToString(raws[i][j].Value.FullBytes))
+				}
 				continue
 			}
 			b.WriteString(name)
@@ -439,6 +442,13 @@ func dnString(raw []byte, parsed pkix.Name) string {
 		}
 	}
 	return b.String()
+}
+
+// rawRDNSET is a relative distinguished name with the DER of each value
+// kept. (encoding/asn1 reads a slice type whose name ends in SET as a SET.)
+type rawRDNSET []struct {
+	Type  asn1.ObjectIdentifier
+	Value asn1.RawValue
 }
 
 // escapeDNValue escapes an attribute value (RFC 4514, section 2.4).
