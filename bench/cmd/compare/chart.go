@@ -7,97 +7,130 @@ import (
 	"math"
 )
 
-// chart draws the ratios of the rows that have a target as horizontal bars
-// on a logarithmic axis, as cost ratios: giotls ÷ other for times, bytes
-// and allocations, other ÷ giotls for throughput, so that left of 1 is
-// always giotls doing better.
+// chart draws the ratios of the rows that have a target, as cost ratios:
+// giotls ÷ other for times, bytes and allocations, other ÷ giotls for
+// throughput, so that left of 1 is always giotls doing better. The first
+// panel, against crypto/tls, is linear around 1 with each row's target
+// marked; the second, against GIO, is logarithmic.
 func chart(rows []row) []byte {
 	type bar struct {
-		label  string
 		series int
 		v      float64
+		text   string
 	}
-	var bars []bar
-	var labels []string
+	type item struct {
+		label  string
+		bars   []bar
+		target float64 // cost-ratio bound for the first panel; 0: none
+	}
+	var crypto, gio []item
 	for _, r := range rows {
-		has := false
-		for _, t := range r.targets {
-			has = has || t != nil
-		}
-		if !has {
-			continue
-		}
-		labels = append(labels, r.scenario+" — "+r.metric)
-		for i := range r.others {
-			x := r.ratio(i)
-			if math.IsNaN(x) || x <= 0 {
-				continue
-			}
-			if r.unit == "MB/s" {
+		label := r.scenario + " — " + r.metric
+		if t := r.targets[vsCrypto]; t != nil {
+			x := r.ratio(vsCrypto)
+			it := item{label: label}
+			text := fmt.Sprintf("%.3f", x)
+			switch {
+			case r.unit == "MB/s":
 				x = 1 / x
+				it.target = 1 / t.min
+				text = fmt.Sprintf("%.3f", x)
+			case r.unit == "B/conn":
+				text += fmt.Sprintf(" (%+.0f B; target ≤ %+.0f B)", r.giotls-r.others[vsCrypto], t.maxDiff)
+				it.target = (r.others[vsCrypto] + t.maxDiff) / r.others[vsCrypto]
+			default:
+				it.target = t.max
 			}
-			bars = append(bars, bar{label: labels[len(labels)-1], series: i, v: x})
+			if !math.IsNaN(x) {
+				it.bars = append(it.bars, bar{vsCrypto, x, text})
+				crypto = append(crypto, it)
+			}
+		}
+		if r.targets[vsGIODefault] != nil || r.targets[vsGIOTuned] != nil {
+			it := item{label: label}
+			for _, i := range []int{vsCrypto, vsGIODefault, vsGIOTuned} {
+				x := r.ratio(i)
+				if math.IsNaN(x) || x <= 0 {
+					continue
+				}
+				if r.unit == "MB/s" {
+					x = 1 / x
+				}
+				it.bars = append(it.bars, bar{i, x, fmt.Sprintf("%.3g", x)})
+			}
+			gio = append(gio, it)
 		}
 	}
+
 	const (
-		left, right, top = 470.0, 40.0, 60.0
-		plotW            = 520.0
-		barH, gap        = 9.0, 8.0
-		lo, hi           = 0.005, 2.0
+		left, right, plotW = 470.0, 110.0, 450.0
+		barH, gap          = 9.0, 7.0
 	)
 	colors := [3]string{"#1f77b4", "#d62728", "#2ca02c"}
-	names := [3]string{"÷ crypto/tls", "(default) ÷ GIO default", "÷ GIO tuned"}
-	xOf := func(v float64) float64 {
-		v = math.Min(math.Max(v, lo), hi)
-		return left + plotW*(math.Log(v)-math.Log(lo))/(math.Log(hi)-math.Log(lo))
-	}
-	// Each label gets one slot per series it has.
-	y := top
-	pos := map[string]float64{}
-	count := map[string]int{}
-	for _, b := range bars {
-		count[b.label]++
-	}
-	for _, l := range labels {
-		pos[l] = y
-		y += float64(count[l])*barH + gap
-	}
-	height := y + 50
+	names := [3]string{"giotls ÷ crypto/tls", "giotls default ÷ GIO default", "giotls ÷ GIO tuned"}
 	width := left + plotW + right
 	var w bytes.Buffer
-	fmt.Fprintf(&w, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="11">`+"\n", width, height, width, height)
-	fmt.Fprintf(&w, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
-	fmt.Fprintf(&w, `<text x="%.0f" y="20" font-size="14" font-weight="bold">giotls cost ratios (medians; left of 1: giotls cheaper or faster)</text>`+"\n", 10.0)
+	y := 0.0
+	panel := func(title string, items []item, lo, hi float64, logScale bool, ticks []float64) {
+		xOf := func(v float64) float64 {
+			v = math.Min(math.Max(v, lo), hi)
+			if logScale {
+				return left + plotW*(math.Log(v)-math.Log(lo))/(math.Log(hi)-math.Log(lo))
+			}
+			return left + plotW*(v-lo)/(hi-lo)
+		}
+		fmt.Fprintf(&w, `<text x="10" y="%.0f" font-size="13" font-weight="bold">%s</text>`+"\n", y+18, html.EscapeString(title))
+		top := y + 32
+		bottom := top
+		for _, it := range items {
+			bottom += float64(len(it.bars))*barH + gap
+		}
+		for _, t := range ticks {
+			x := xOf(t)
+			stroke, sw := "#ddd", 1.0
+			if t == 1 {
+				stroke, sw = "#000", 1.5
+			}
+			fmt.Fprintf(&w, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="%s" stroke-width="%.1f"/>`+"\n", x, top-4, x, bottom, stroke, sw)
+			fmt.Fprintf(&w, `<text x="%.1f" y="%.0f" text-anchor="middle">%g</text>`+"\n", x, bottom+14, t)
+		}
+		yy := top
+		for _, it := range items {
+			h := float64(len(it.bars)) * barH
+			fmt.Fprintf(&w, `<text x="%.0f" y="%.1f" text-anchor="end">%s</text>`+"\n", left-8, yy+h/2+4, html.EscapeString(it.label))
+			if it.target > 0 && it.target <= hi {
+				x := xOf(it.target)
+				fmt.Fprintf(&w, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ff7f0e" stroke-width="2"><title>target</title></line>`+"\n", x, yy-2, x, yy+h+1)
+			}
+			for _, b := range it.bars {
+				x0, x1 := xOf(1), xOf(b.v)
+				if x1 < x0 {
+					x0, x1 = x1, x0
+				}
+				fmt.Fprintf(&w, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %.3f</title></rect>`+"\n",
+					x0, yy, math.Max(x1-x0, 1), barH-1, colors[b.series], html.EscapeString(it.label), html.EscapeString(names[b.series]), b.v)
+				fmt.Fprintf(&w, `<text x="%.1f" y="%.1f" font-size="8" fill="#333">%s</text>`+"\n", math.Max(x1, xOf(1))+3, yy+barH-2, html.EscapeString(b.text))
+				yy += barH
+			}
+			yy += gap
+		}
+		y = bottom + 26
+	}
+
+	fmt.Fprintf(&w, `<text x="10" y="20" font-size="14" font-weight="bold">giotls cost ratios, medians of one bench/compare run (left of 1: giotls cheaper or faster)</text>`+"\n")
 	for i, n := range names {
-		x := 10 + float64(i)*230
-		fmt.Fprintf(&w, `<rect x="%.0f" y="32" width="12" height="10" fill="%s"/><text x="%.0f" y="41">giotls %s</text>`+"\n", x, colors[i], x+16, html.EscapeString(n))
+		x := 10 + float64(i)*240
+		fmt.Fprintf(&w, `<rect x="%.0f" y="32" width="12" height="10" fill="%s"/><text x="%.0f" y="41">%s</text>`+"\n", x, colors[i], x+16, html.EscapeString(n))
 	}
-	for _, t := range []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2} {
-		x := xOf(t)
-		stroke, sw := "#ddd", 1.0
-		if t == 1 {
-			stroke, sw = "#000", 1.5
-		}
-		fmt.Fprintf(&w, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="%s" stroke-width="%.1f"/>`+"\n", x, top-4, x, height-40, stroke, sw)
-		fmt.Fprintf(&w, `<text x="%.1f" y="%.0f" text-anchor="middle">%g</text>`+"\n", x, height-26, t)
-	}
-	fmt.Fprintf(&w, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#d62728" stroke-dasharray="4 3"/>`+"\n", xOf(0.05), top-4, xOf(0.05), height-40)
-	fmt.Fprintf(&w, `<text x="%.1f" y="%.0f" text-anchor="middle" fill="#555">(log scale; red dashes: 20× faster)</text>`+"\n", left+plotW/2, height-10)
-	done := map[string]int{}
-	for _, l := range labels {
-		fmt.Fprintf(&w, `<text x="%.0f" y="%.1f" text-anchor="end">%s</text>`+"\n", left-8, pos[l]+barH*float64(count[l])/2+4, html.EscapeString(l))
-	}
-	for _, b := range bars {
-		yy := pos[b.label] + float64(done[b.label])*barH
-		done[b.label]++
-		x0, x1 := xOf(1), xOf(b.v)
-		if x1 < x0 {
-			x0, x1 = x1, x0
-		}
-		fmt.Fprintf(&w, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %.3f</title></rect>`+"\n",
-			x0, yy, math.Max(x1-x0, 1), barH-1, colors[b.series], html.EscapeString(b.label), html.EscapeString(names[b.series]), b.v)
-		fmt.Fprintf(&w, `<text x="%.1f" y="%.1f" font-size="8" fill="#333">%.3g</text>`+"\n", math.Max(x1, xOf(1))+3, yy+barH-2, b.v)
-	}
-	fmt.Fprintln(&w, `</svg>`)
-	return w.Bytes()
+	fmt.Fprintf(&w, `<line x1="740" y1="37" x2="752" y2="37" stroke="#ff7f0e" stroke-width="2"/><text x="756" y="41">target</text>`+"\n")
+	y = 56
+	panel("Against plain crypto/tls (linear scale)", crypto, 0.6, 1.6, false, []float64{0.6, 0.8, 0.9, 1, 1.1, 1.2, 1.4, 1.6})
+	panel("Process against process, with the reference GIO client (log scale; target ≤ 0.05 against GIO default, ≤ 1 against GIO tuned)",
+		gio, 0.005, 2, true, []float64{0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2})
+	var out bytes.Buffer
+	fmt.Fprintf(&out, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="11">`+"\n", width, y, width, y)
+	fmt.Fprintf(&out, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
+	out.Write(w.Bytes())
+	fmt.Fprintln(&out, `</svg>`)
+	return out.Bytes()
 }

@@ -45,6 +45,7 @@ var (
 	gioDefConn = flag.Int("n-gio-default", 40, "connections per run for GIO's default path (about 60 ms each)")
 	bulkBytes  = flag.Int64("bytes", 256<<20, "bytes per run of the bulk scenario")
 	inProcess  = flag.Bool("inprocess", false, "Go benchmarks with their in-process server instead of benchserver")
+	from       = flag.String("from", "", "run nothing: remake the table and chart from go-bench.txt and raw.txt in this directory")
 )
 
 func main() {
@@ -53,6 +54,10 @@ func main() {
 	log.SetPrefix("compare: ")
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		log.Fatal(err)
+	}
+	if *from != "" {
+		replot(*from)
+		return
 	}
 	tmp, err := os.MkdirTemp("", "giotls-compare-")
 	if err != nil {
@@ -146,20 +151,65 @@ func main() {
 		}
 	}
 
+	hdr := fmt.Sprintf("<!-- bench/compare -runs %d -benchtime %s -n %d -n-gio-default %d -bytes %d; %s; %s -->\n\n",
+		*runs, *benchtime, *conns, *gioDefConn, *bulkBytes, time.Now().UTC().Format(time.RFC3339), machine())
+	write(hdr, goRes, goOrder, procRes)
+	log.Printf("wrote %s (results.md, ratios.svg, raw.txt, go-bench.txt) in %s", *outDir, time.Since(started).Round(time.Second))
+}
+
+// write prints the table and writes results.md and ratios.svg.
+func write(hdr string, goRes map[string]map[string][]float64, goOrder []string, procRes map[string][]result) {
 	rows := goRows(goRes, goOrder)
 	rows = append(rows, procRows(procRes)...)
 	var table bytes.Buffer
 	writeTable(&table, rows)
 	os.Stdout.Write(table.Bytes())
-	hdr := fmt.Sprintf("<!-- bench/compare -runs %d -benchtime %s -n %d -n-gio-default %d -bytes %d; %s; %s -->\n\n",
-		*runs, *benchtime, *conns, *gioDefConn, *bulkBytes, time.Now().UTC().Format(time.RFC3339), machine())
 	if err := os.WriteFile(filepath.Join(*outDir, "results.md"), append([]byte(hdr), table.Bytes()...), 0o644); err != nil {
 		log.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(*outDir, "ratios.svg"), chart(rows), 0o644); err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("wrote %s (results.md, ratios.svg, raw.txt, go-bench.txt) in %s", *outDir, time.Since(started).Round(time.Second))
+}
+
+// replot remakes the outputs from the raw files of an earlier run in dir.
+func replot(dir string) {
+	goOut, err := os.ReadFile(filepath.Join(dir, "go-bench.txt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	goRes := map[string]map[string][]float64{}
+	var goOrder []string
+	parseGoBench(goOut, goRes, &goOrder)
+	raw, err := os.ReadFile(filepath.Join(dir, "raw.txt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	procRes := map[string][]result{}
+	for l := range strings.SplitSeq(string(raw), "\n") {
+		f := map[string]string{}
+		for kv := range strings.FieldsSeq(l) {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				f[k] = v
+			}
+		}
+		if f["client"] == "" {
+			continue
+		}
+		num := func(k string) int64 { n, _ := strconv.ParseInt(f[k], 10, 64); return n }
+		sc := scenario{f["scenario"], f["endpoint"]}
+		procRes[sc.key()+" "+f["client"]] = append(procRes[sc.key()+" "+f["client"]], result{
+			Ops: num("ops"), Bytes: num("bytes"), WallNS: num("wall_ns"), CPUNS: num("cpu_ns"),
+			ServerHandshakes: num("server_handshakes"), ServerResumed: num("server_resumed"),
+		})
+	}
+	hdr := ""
+	if old, err := os.ReadFile(filepath.Join(dir, "results.md")); err == nil {
+		if first, _, ok := strings.Cut(string(old), "\n"); ok && strings.HasPrefix(first, "<!--") {
+			hdr = first + "\n\n"
+		}
+	}
+	write(hdr, goRes, goOrder, procRes)
 }
 
 func run(name string, args ...string) {
