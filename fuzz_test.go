@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net"
@@ -127,13 +128,13 @@ func FuzzParseNetworkAddress(f *testing.F) {
 	})
 }
 
-// FuzzSubjectName formats DER distinguished names as SubjectName does, and
-// so as a client shows the server's accepted CAs (their DNs have no other
-// decoder in the library). What parses must be written with its separators
-// escaped: exactly one unescaped ',' between RDNs and one unescaped '+'
-// between the attributes of an RDN, so that the text cannot be read as
-// another name.
-func FuzzSubjectName(f *testing.F) {
+// FuzzFormatDN formats DER distinguished names as FormatDN does for a
+// server's accepted CAs, and SubjectName for a certificate's names. What
+// parses must be written with its separators escaped: exactly one unescaped
+// ',' between RDNs and one unescaped '+' between the attributes of an RDN,
+// so that a hostile server cannot make a name read as another; what does
+// not parse is shown in hex.
+func FuzzFormatDN(f *testing.F) {
 	seed := func(n pkix.Name) {
 		der, err := asn1.Marshal(n.ToRDNSequence())
 		if err != nil {
@@ -145,22 +146,29 @@ func FuzzSubjectName(f *testing.F) {
 	seed(pkix.Name{CommonName: "#+,;<>\\\" x ", OrganizationalUnit: []string{"a", "b"}})
 	seed(pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{1, 2, 3, 4}, Value: "x"}}})
 	f.Fuzz(func(t *testing.T, der []byte) {
+		shown := FormatDN(der)
 		var rdns pkix.RDNSequence
 		rest, err := asn1.Unmarshal(der, &rdns)
 		var name pkix.Name
 		name.FillFromRDNSequence(&rdns)
-		s := dnString(der, name)
+		subject := dnString(der, name)
 		if err != nil || len(rest) != 0 {
-			return // shown as crypto/x509 would
+			if shown != "#"+hex.EncodeToString(der) {
+				t.Fatalf("FormatDN(%x) = %q, want the hex of what does not parse", der, shown)
+			}
+			return
 		}
-		commas, pluses := unescaped(s)
+		if shown != subject {
+			t.Fatalf("FormatDN = %q, SubjectName would say %q", shown, subject)
+		}
+		commas, pluses := unescaped(shown)
 		wantPluses := 0
 		for _, rdn := range rdns {
 			wantPluses += max(len(rdn)-1, 0)
 		}
 		if commas != max(len(rdns)-1, 0) || pluses != wantPluses {
 			t.Fatalf("%q: %d unescaped commas and %d pluses for %d RDNs and %d joined attributes",
-				s, commas, pluses, len(rdns), wantPluses)
+				shown, commas, pluses, len(rdns), wantPluses)
 		}
 	})
 }
