@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -27,7 +28,16 @@ import (
 // Cache Get/Put under contention is measured in internal/sessioncache
 // (BenchmarkCache, BenchmarkConnCachePutGet).
 
+// impls are the variants, in the order they run; GIOTLS_BENCH_REVERSE=1
+// runs crypto/tls first, so that bench/compare can alternate the order from
+// run to run and neither variant always follows the other.
 var impls = []string{ImplGiotls, ImplCryptoTLS}
+
+func init() {
+	if os.Getenv("GIOTLS_BENCH_REVERSE") == "1" {
+		slices.Reverse(impls)
+	}
+}
 
 var (
 	serverOnce sync.Once

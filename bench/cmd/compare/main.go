@@ -6,7 +6,8 @@
 //
 // Each run does, in order: the Go benchmarks of package bench (against the
 // benchserver process, so that their CPU time and allocations are the
-// client's alone), then each process-level scenario (connections one after
+// client's alone; giotls first in odd runs, crypto/tls first in even ones),
+// then each process-level scenario (connections one after
 // the other; a bulk download) with every client in turn: benchclient as
 // giotls (tuned: a file database given at construction), giotls-default
 // (the system database) and crypto-tls, and gio_client as GIO default and
@@ -123,6 +124,9 @@ func main() {
 			cmd.Env = os.Environ()
 			if !*inProcess {
 				cmd.Env = append(cmd.Env, "GIOTLS_BENCH_SERVER="+cfgPath)
+			}
+			if r%2 == 1 {
+				cmd.Env = append(cmd.Env, "GIOTLS_BENCH_REVERSE=1") // crypto/tls first
 			}
 			cmd.Stderr = os.Stderr
 			out, err := cmd.Output()
