@@ -24,8 +24,9 @@ import (
 // deleted, cut off: see parseEdits), over TLS 1.2 (whose certificates travel
 // in the clear, so that edits reach the verifier) or TLS 1.3. Every case is
 // bounded by a deadline; the client fails with a giotls error (or the
-// deadline's), or succeeds only with a certificate that verifies, by
-// crypto/x509's own judgment too.
+// deadline's), ErrBadCertificate as soon as the certificate has errors, or
+// succeeds only with a certificate that verifies, by crypto/x509's own
+// judgment too.
 func FuzzHandshakeRecords(f *testing.F) {
 	ca := newTestCA(f, "Fuzz Records Root")
 	leaf := ca.MustLeaf(f, "localhost", testpki.DNSNames("localhost"))
@@ -68,6 +69,13 @@ func FuzzHandshakeRecords(f *testing.F) {
 		if hsErr != nil {
 			if !giotlsError(hsErr) {
 				t.Fatalf("Handshake = %v (%T), want a giotls *Error or the deadline", hsErr, hsErr)
+			}
+			// Errors found in the certificate end the handshake there,
+			// there being no accept-certificate handler. (Otherwise a
+			// certificate edited in transit would only be caught by the
+			// Finished messages, which a client must not rely on.)
+			if f := c.PeerCertificateErrors(); f != 0 && !errors.Is(hsErr, ErrBadCertificate) {
+				t.Fatalf("the server's certificate has errors (%v), yet the handshake went on to fail otherwise: %v", f, hsErr)
 			}
 			return
 		}
