@@ -185,6 +185,9 @@ func NewCertificateFromX509(chain []*x509.Certificate, key crypto.PrivateKey) (*
 // (as GIO), unless it is a Java trust store, whose certificates are all
 // marked trusted: then the first is returned without a key.
 func NewCertificateFromPKCS12(data []byte, password string) (*Certificate, error) {
+	if err := checkPKCS12Work(data); err != nil {
+		return nil, newError(ErrorBadCertificate, err, "Failed to import PKCS #12")
+	}
 	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
 	if err != nil && !errors.Is(err, pkcs12.ErrIncorrectPassword) {
 		// A trust store has certificates only; DecodeChain wants a key.
