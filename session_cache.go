@@ -87,7 +87,7 @@ func sessionKey(name serverName, base net.Conn, chain []*x509.Certificate) strin
 			return ""
 		}
 		id += "@?"
-	} else if ap, err := netip.ParseAddrPort(ra.String()); err == nil {
+	} else if ap, ok := addrPort(ra); ok {
 		id += "@" + sessioncache.AddressIdentity(ap)
 	} else {
 		id += "@" + ra.Network() + ":" + ra.String()
@@ -97,4 +97,15 @@ func sessionKey(name serverName, base net.Conn, chain []*x509.Certificate) strin
 		der = append(der, c.Raw)
 	}
 	return sessioncache.Key(id, der)
+}
+
+// addrPort returns the address and port of ra, read directly from a
+// *net.TCPAddr rather than formatted and parsed again on every handshake.
+func addrPort(ra net.Addr) (netip.AddrPort, bool) {
+	if t, ok := ra.(*net.TCPAddr); ok {
+		ap := t.AddrPort()
+		return ap, ap.IsValid()
+	}
+	ap, err := netip.ParseAddrPort(ra.String())
+	return ap, err == nil
 }
