@@ -501,6 +501,10 @@ func procRows(res map[string][]result) []row {
 			ms = []metric{
 				{"wall per connection", "ns/conn", func(r result) float64 { return float64(r.WallNS) / float64(r.Ops) }, twentyTimes, noSlower},
 				{"CPU per connection", "cpu-ns/conn", func(r result) float64 { return float64(r.CPUNS) / float64(r.Ops) }, nil, nil},
+				// As the server counts them, the warm-up connection aside.
+				{"connections resumed", "resumed", func(r result) float64 {
+					return float64(min(r.ServerResumed, r.Ops)) / float64(r.Ops)
+				}, nil, nil},
 			}
 		} else {
 			ms = []metric{
@@ -526,7 +530,7 @@ func procRows(res map[string][]result) []row {
 // ratio returns giotls/other for column i: against GIO's default path it is
 // giotls's default path that is compared.
 func (r row) ratio(i int) float64 {
-	if r.others[i] == 0 {
+	if r.others[i] == 0 || r.unit == "resumed" {
 		return math.NaN()
 	}
 	g := r.giotls
@@ -537,7 +541,7 @@ func (r row) ratio(i int) float64 {
 }
 
 func format(v float64, unit string) string {
-	if v == 0 || math.IsNaN(v) {
+	if (v == 0 && unit != "resumed") || math.IsNaN(v) {
 		return ""
 	}
 	switch unit {
@@ -554,6 +558,8 @@ func format(v float64, unit string) string {
 		return fmt.Sprintf("%.3g ns", v)
 	case "MB/s":
 		return fmt.Sprintf("%.0f MB/s", v)
+	case "resumed":
+		return fmt.Sprintf("%.0f%%", 100*v)
 	case "B/op", "B/conn":
 		return fmt.Sprintf("%.0f B", v)
 	}
