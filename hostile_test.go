@@ -26,21 +26,27 @@ import (
 // nothing behind that grows without bound.
 
 // TestHostilePlainTextGreeting checks that a server greeting in plain text
-// (an SMTP server on a port where the client expected implicit TLS) gives
-// ErrNotTLS at once, not when a deadline runs out.
+// (an SMTP or POP3 server on a port where the client expected implicit TLS)
+// gives ErrNotTLS at once, quoting the greeting: even one shorter than a
+// TLS record header, for which crypto/tls alone would wait for more.
 func TestHostilePlainTextGreeting(t *testing.T) {
-	srv := startHostileServer(t, func(c net.Conn, done <-chan struct{}) {
-		io.WriteString(c, "220 mail.example ESMTP ready\r\n")
-		waitOrDone(done)
-	})
-	c, _ := dialClient(t, nil, srv.Addr, localhost(srv.Addr.Port()))
-	start := time.Now()
-	err := c.Handshake(context.Background())
-	if elapsed := time.Since(start); elapsed > time.Second {
-		t.Errorf("Handshake took %v, want the greeting's first byte to end it", elapsed)
-	}
-	if !errors.Is(err, ErrNotTLS) || !strings.Contains(err.Error(), "220 mail.example") {
-		t.Errorf("Handshake = %v, want ErrNotTLS quoting the greeting", err)
+	for _, greeting := range []string{"220 mail.example ESMTP ready\r\n", "+OK\r", "*"} {
+		t.Run(strings.TrimSpace(greeting), func(t *testing.T) {
+			srv := startHostileServer(t, func(c net.Conn, done <-chan struct{}) {
+				io.WriteString(c, greeting)
+				waitOrDone(done)
+			})
+			c, _ := dialClient(t, nil, srv.Addr, localhost(srv.Addr.Port()))
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			start := time.Now()
+			err := c.Handshake(context.Background())
+			if elapsed := time.Since(start); elapsed > time.Second {
+				t.Errorf("Handshake took %v, want the greeting's first byte to end it", elapsed)
+			}
+			if !errors.Is(err, ErrNotTLS) || !strings.Contains(err.Error(), strings.TrimSpace(greeting)) {
+				t.Errorf("Handshake = %v, want ErrNotTLS quoting the greeting", err)
+			}
+		})
 	}
 }
 

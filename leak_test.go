@@ -7,7 +7,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,11 +40,44 @@ func openFiles(t *testing.T) []string {
 	return out
 }
 
+// openSocketPorts returns the local ports of the TCP sockets the process
+// has descriptors for, from /proc/self/fd and /proc/net/tcp{,6}.
+func openSocketPorts(t *testing.T) map[int]bool {
+	t.Helper()
+	inodes := map[string]bool{}
+	for _, f := range openFiles(t) {
+		if _, target, ok := strings.Cut(f, " -> socket:["); ok {
+			inodes[strings.TrimSuffix(target, "]")] = true
+		}
+	}
+	ports := map[int]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.Lines(string(data)) {
+			f := strings.Fields(line)
+			// sl local_address rem_address st queues timer retrnsmt uid timeout inode
+			if len(f) < 10 || !inodes[f[9]] {
+				continue
+			}
+			_, portHex, _ := strings.Cut(f[1], ":")
+			if port, err := strconv.ParseUint(portHex, 16, 16); err == nil {
+				ports[int(port)] = true
+			}
+		}
+	}
+	return ports
+}
+
 // TestNoDescriptorLeft makes connections that end every way a connection
 // can (data exchanged, certificate rejected, a server that does not speak
 // TLS, a cancelled handshake, Close before the handshake, Close during a
-// Read, a corrupted record) and closes them; afterwards the process has no
-// more descriptors open than before, and no more goroutines.
+// Read) and closes them. Right after, none of their sockets is open (the
+// connections are kept reachable, so that no finalizer closes what Close
+// forgot); once the servers are gone too, the process has no more
+// descriptors open than before, and no more goroutines.
 func TestNoDescriptorLeft(t *testing.T) {
 	ca := newTestCA(t, "Descriptor Root")
 	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
@@ -62,6 +98,7 @@ func TestNoDescriptorLeft(t *testing.T) {
 			waitOrDone(done)
 		})
 		silent := startHostileServer(t, func(c net.Conn, done <-chan struct{}) { waitOrDone(done) })
+		var conns []ClientConnection
 		dial := func(addr string) ClientConnection {
 			base, err := net.Dial("tcp", addr)
 			if err != nil {
@@ -72,6 +109,7 @@ func TestNoDescriptorLeft(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.SetDatabase(ca.db)
+			conns = append(conns, c)
 			return c
 		}
 		for range rounds {
@@ -120,6 +158,17 @@ func TestNoDescriptorLeft(t *testing.T) {
 				t.Fatalf("Read = %v, want net.ErrClosed", err)
 			}
 		}
+		open := openSocketPorts(t)
+		left := 0
+		for _, c := range conns {
+			if open[c.LocalAddr().(*net.TCPAddr).Port] {
+				left++
+			}
+		}
+		if left > 0 {
+			t.Errorf("%d of %d closed connections still have their socket open", left, len(conns))
+		}
+		runtime.KeepAlive(conns)
 	})
 
 	// Descriptors close asynchronously on the server side of loopback
