@@ -26,6 +26,9 @@ func chart(rows []row) []byte {
 	var crypto, gio []item
 	for _, r := range rows {
 		label := r.scenario + " — " + r.metric
+		if r.unit == "MB/s" {
+			label = r.scenario + " — time per byte (1 ÷ throughput)"
+		}
 		if t := r.targets[vsCrypto]; t != nil {
 			x := r.ratio(vsCrypto)
 			it := item{label: label}
