@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"reflect"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/giotls/giotls/internal/peer"
 	"github.com/giotls/giotls/internal/sessioncache"
 	"github.com/giotls/giotls/internal/testpki"
 )
@@ -535,5 +537,33 @@ func TestHostileAlerts(t *testing.T) {
 				t.Errorf("ReadAll = %q, %v; want the data, then ErrMisc naming %q", got, err, tc.name)
 			}
 		})
+	}
+}
+
+// TestHostileSessionTicketFloodOpenSSL has openssl s_server send 10,000
+// TLS 1.3 tickets after its handshake, all in a row: crypto/tls ends the
+// connection after 16 handshake messages that carry no data, with a clear
+// error, and the cache holds at most a key's worth of tickets.
+func TestHostileSessionTicketFloodOpenSSL(t *testing.T) {
+	ca := newTestCA(t, "OpenSSL Flood Root")
+	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	certFile, keyFile, _, err := leaf.WriteFiles(t.TempDir(), "leaf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := peer.FreePort(t)
+	p := peer.Start(t, peer.Addr(port), "openssl", "s_server", "-accept", peer.Addr(port), "-cert", certFile, "-key", keyFile,
+		"-tls1_3", "-num_tickets", "10000", "-www")
+	b := NewBackend(BackendOptions{SessionCache: NewSessionCache(SessionCacheOptions{})})
+	c, _ := dialClient(t, b, netip.MustParseAddrPort(p.Addr), localhost(uint16(port)))
+	c.SetDatabase(ca.db)
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	io.WriteString(c, "GET / HTTP/1.0\r\n\r\n")
+	_, err = io.ReadAll(c)
+	if !errors.Is(err, ErrMisc) || !strings.Contains(err.Error(), "non-advancing") {
+		t.Errorf("%s", p.Errorf("ReadAll = %v, want ErrMisc: too many tickets in a row", err))
+	}
+	if keys, sessions := b.(*backend).opts.SessionCache.Len(); keys != 1 || sessions > sessioncache.DefaultMaxTicketsPerKey {
+		t.Errorf("cache holds %d keys and %d sessions, want 1 and at most %d", keys, sessions, sessioncache.DefaultMaxTicketsPerKey)
 	}
 }
