@@ -212,11 +212,37 @@ func hostIdentity(host string, port uint16) (serverName, error) {
 	if h == "" {
 		return serverName{}, newError(ErrorMisc, nil, "empty server identity")
 	}
+	if isPlainHostname(h) { // nothing for IDNA to map: skip its cost
+		return serverName{host: strings.ToLower(h), port: port}, nil
+	}
 	ascii, err := idnaProfile.ToASCII(h)
 	if err != nil {
 		return serverName{}, newError(ErrorMisc, err, "invalid server identity %q", host)
 	}
 	return serverName{host: strings.ToLower(ascii), port: port}, nil
+}
+
+// isPlainHostname reports whether h is made of labels of ASCII letters,
+// digits, hyphens and underscores, 1 to 63 characters each, none starting
+// or ending with a hyphen and none starting with "xn--" (RFC 1123,
+// section 2.1): names IDNA would only lower-case.
+func isPlainHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(h, ".") {
+		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' ||
+			len(label) >= 4 && strings.EqualFold(label[:4], "xn--") {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // idnaProfile converts names for lookup as browsers do (UTS #46, non-transitional),

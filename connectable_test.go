@@ -3,6 +3,7 @@ package giotls
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -104,5 +105,29 @@ func TestResolveIdentity(t *testing.T) {
 				t.Errorf("SNI %q, want %q (never an IP literal)", n.sni(), tt.host)
 			}
 		})
+	}
+}
+
+// TestPlainHostnameFastPath checks that names skipping IDNA come out as IDNA
+// would give them, and that names IDNA must see do not skip it.
+func TestPlainHostnameFastPath(t *testing.T) {
+	for _, h := range []string{"Example.COM", "a-b.example", "_dmarc.example", "localhost", "x1.y2.z3"} {
+		if !isPlainHostname(h) {
+			t.Errorf("isPlainHostname(%q) = false", h)
+			continue
+		}
+		want, err := idnaProfile.ToASCII(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := hostIdentity(h, 1)
+		if err != nil || n.host != strings.ToLower(want) {
+			t.Errorf("hostIdentity(%q) = %q, %v; IDNA gives %q", h, n.host, err, want)
+		}
+	}
+	for _, h := range []string{"bücher.example", "xn--bcher-kva.example", "-bad.example", "a..b", "ÉCOLE.fr", strings.Repeat("a", 64) + ".example"} {
+		if isPlainHostname(h) {
+			t.Errorf("isPlainHostname(%q) = true", h)
+		}
 	}
 }

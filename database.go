@@ -55,10 +55,20 @@ func NewDatabaseFromPEM(data []byte) (Database, error) {
 	return &storeDatabase{store: verify.NewStore(anchors, crls)}, nil
 }
 
+var (
+	oidServerAuth = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 1}
+	oidClientAuth = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 2}
+)
+
 // purposeOID parses a Purpose; the empty Purpose requires nothing.
 func purposeOID(p Purpose) (asn1.ObjectIdentifier, error) {
-	if p == "" {
+	switch p {
+	case "":
 		return nil, nil
+	case PurposeServer: // the connection's, on every handshake
+		return oidServerAuth, nil
+	case PurposeClient:
+		return oidClientAuth, nil
 	}
 	var oid asn1.ObjectIdentifier
 	for _, part := range strings.Split(string(p), ".") {
