@@ -504,18 +504,20 @@ func TestNotTLS(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ln.Close()
+			done, served := make(chan struct{}), make(chan struct{})
+			defer func() { close(done); <-served }()
 			go func() {
+				defer close(served)
 				c, err := ln.Accept()
 				if err != nil {
 					return
 				}
+				defer c.Close()
 				c.Write([]byte(greeting))
 				if greeting == "" {
-					c.Close() // closes before saying anything
-					return
+					return // closes before saying anything
 				}
-				time.Sleep(30 * time.Second) // keeps the connection open
-				c.Close()
+				<-done // keeps the connection open until the test ends
 			}()
 			base, err := net.Dial("tcp", ln.Addr().String())
 			if err != nil {

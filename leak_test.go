@@ -183,5 +183,5 @@ func TestNoDescriptorLeft(t *testing.T) {
 		t.Errorf("%d descriptors open before %d rounds of connections, %d after:\nbefore %q\nafter  %q",
 			len(before), rounds, len(after), before, after)
 	}
-	goleak.VerifyNone(t, goroutines, goleak.IgnoreAnyFunction("github.com/giotls/giotls.TestNotTLS.func1.1"))
+	goleak.VerifyNone(t, goroutines)
 }
