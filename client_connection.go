@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"net"
 	"slices"
 	"sync"
@@ -54,7 +55,8 @@ type clientConn struct {
 	version         ProtocolVersion
 	suite           string
 	sessionResumed  bool
-	hsComplete      bool // the last handshake completed
+	hsComplete      bool  // the last handshake completed
+	fatal           error // a fatal TLS error Read met; Write fails with it
 
 	// Session resumption: the adapter over the backend's cache, the key
 	// it was made with, and the connection CopySessionState named.
@@ -342,15 +344,39 @@ func (c *clientConn) Read(p []byte) (int, error) {
 	n, err := tc.Read(p)
 	if err != nil {
 		err = c.ioError("read", err)
+		c.recordFatal(err)
 	}
 	return n, err
 }
 
-// Write writes application data, running the handshake first if needed.
+// recordFatal remembers a fatal TLS error met by Read (an alert from the
+// server, a record that failed to decrypt): after one, "both parties MUST
+// immediately close the connection" (RFC 8446, section 6.2), so Write
+// refuses to send more, which crypto/tls would still do.
+func (c *clientConn) recordFatal(err error) {
+	var ge *Error
+	if !errors.As(err, &ge) || ge.Code == ErrorEOF {
+		return // a timeout, the base stream's own error, or an end of stream
+	}
+	c.mu.Lock()
+	if c.fatal == nil {
+		c.fatal = err
+	}
+	c.mu.Unlock()
+}
+
+// Write writes application data, running the handshake first if needed. It
+// fails with the error of a fatal alert Read met.
 func (c *clientConn) Write(p []byte) (int, error) {
 	tc, err := c.established("write")
 	if err != nil {
 		return 0, err
+	}
+	c.mu.Lock()
+	fatal := c.fatal
+	c.mu.Unlock()
+	if fatal != nil {
+		return 0, fatal
 	}
 	n, err := tc.Write(p)
 	if err != nil {

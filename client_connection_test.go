@@ -729,3 +729,26 @@ func TestBackendVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteAfterFatalAlert checks that once Read has met the server's fatal
+// alert (here TLS 1.3's certificate_required, which arrives after the
+// client's handshake), Write refuses to send more (RFC 8446, section 6.2).
+func TestWriteAfterFatalAlert(t *testing.T) {
+	ca := newTestCA(t, "Fatal Alert Root")
+	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	cfg := serverConfig(leaf)
+	cfg.MinVersion, cfg.ClientAuth = tls.VersionTLS13, tls.RequireAnyClientCert
+	srv := startTLSServer(t, "tcp4", cfg, nil)
+	c := srv.dial(t, localhost(srv.Addr.Port()))
+	c.SetDatabase(ca.db)
+	if err := c.Handshake(context.Background()); err != nil {
+		t.Fatalf("Handshake: %v (TLS 1.3 reports the refusal on the first Read)", err)
+	}
+	_, readErr := c.Read(make([]byte, 1))
+	if !errors.Is(readErr, ErrCertificateRequired) {
+		t.Fatalf("Read = %v, want ErrCertificateRequired", readErr)
+	}
+	if _, err := c.Write([]byte("more")); !errors.Is(err, ErrCertificateRequired) {
+		t.Errorf("Write after the fatal alert = %v, want the alert's error", err)
+	}
+}
