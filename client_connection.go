@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"net"
 	"slices"
 	"sync"
@@ -343,21 +342,22 @@ func (c *clientConn) Read(p []byte) (int, error) {
 	}
 	n, err := tc.Read(p)
 	if err != nil {
+		_, remote := tlsconn.RemoteAlert(err)
+		_, local := localAlert(err)
 		err = c.ioError("read", err)
-		c.recordFatal(err)
+		if remote || local {
+			c.recordFatal(err)
+		}
 	}
 	return n, err
 }
 
-// recordFatal remembers a fatal TLS error met by Read (an alert from the
-// server, a record that failed to decrypt): after one, "both parties MUST
-// immediately close the connection" (RFC 8446, section 6.2), so Write
-// refuses to send more, which crypto/tls would still do.
+// recordFatal remembers a fatal alert met by Read, the server's or
+// crypto/tls's own (a record that failed to decrypt): after one, "both
+// parties MUST immediately close the connection" (RFC 8446, section 6.2), so
+// Write refuses to send more, which crypto/tls would still do. Errors of the
+// base stream and timeouts are not alerts: writing may go on after them.
 func (c *clientConn) recordFatal(err error) {
-	var ge *Error
-	if !errors.As(err, &ge) || ge.Code == ErrorEOF {
-		return // a timeout, the base stream's own error, or an end of stream
-	}
 	c.mu.Lock()
 	if c.fatal == nil {
 		c.fatal = err
