@@ -26,6 +26,7 @@ import (
 
 	"golang.org/x/net/http2"
 
+	"github.com/giotls/giotls/internal/loopback"
 	"github.com/giotls/giotls/internal/testpki"
 )
 
@@ -298,34 +299,14 @@ func (*recordingInteraction) RequestCertificate(context.Context, Connection) (In
 // or a reset (a close with data unread) is the client's close.
 func watchServer(t *testing.T, serve func(net.Conn)) (addr string, closed <-chan error) {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ch := make(chan error, 4)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				if serve != nil {
-					serve(c)
-				}
-				_, err := io.Copy(io.Discard, c)
-				ch <- err
-			}()
+	ln := loopback.Serve(t, "tcp4", func(c net.Conn) {
+		if serve != nil {
+			serve(c)
 		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
+		_, err := io.Copy(io.Discard, c)
+		ch <- err
+	})
 	return ln.Addr().String(), ch
 }
 

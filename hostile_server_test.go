@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/giotls/giotls/internal/loopback"
 	"github.com/giotls/giotls/internal/testpki"
 )
 
@@ -29,50 +30,32 @@ import (
 // When the test ends, done is closed, the listener and every connection are
 // closed, and the handlers are waited for.
 type hostileServer struct {
-	ln   net.Listener
 	Addr netip.AddrPort
 	done chan struct{}
 
 	mu    sync.Mutex
 	conns []net.Conn
-	wg    sync.WaitGroup
 }
 
 func startHostileServer(t testing.TB, handle func(c net.Conn, done <-chan struct{})) *hostileServer {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &hostileServer{ln: ln, Addr: ln.Addr().(*net.TCPAddr).AddrPort(), done: make(chan struct{})}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.conns = append(s.conns, c)
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer c.Close()
-				handle(c, s.done)
-			}()
-		}
-	}()
+	s := &hostileServer{done: make(chan struct{})}
+	ln := loopback.Serve(t, "tcp4", func(c net.Conn) {
+		s.mu.Lock()
+		s.conns = append(s.conns, c)
+		s.mu.Unlock()
+		handle(c, s.done)
+	})
+	s.Addr = ln.Addr().(*net.TCPAddr).AddrPort()
+	// Registered after Serve's, so run before it: the handlers are told to
+	// stop and their connections closed before Serve waits for them.
 	t.Cleanup(func() {
 		close(s.done)
-		ln.Close()
 		s.mu.Lock()
 		for _, c := range s.conns {
 			c.Close()
 		}
 		s.mu.Unlock()
-		s.wg.Wait()
 	})
 	return s
 }

@@ -9,21 +9,19 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/giotls/giotls/internal/loopback"
 	"github.com/giotls/giotls/internal/testpki"
 )
 
 // tlsServer is an in-process crypto/tls server on loopback that records what
 // each client sent (SNI, ALPN) and hands each connection to handle.
 type tlsServer struct {
-	ln   net.Listener
 	Addr netip.AddrPort
 
 	mu   sync.Mutex
 	snis []string
 	errs []error
-	wg   sync.WaitGroup
 }
 
 // startTLSServer serves cfg on 127.0.0.1 (network "tcp4") or [::1] ("tcp6").
@@ -31,15 +29,7 @@ type tlsServer struct {
 // when it returns (with close_notify). A nil handle echoes.
 func startTLSServer(t testing.TB, network string, cfg *tls.Config, handle func(*tls.Conn)) *tlsServer {
 	t.Helper()
-	host := "127.0.0.1:0"
-	if network == "tcp6" {
-		host = "[::1]:0"
-	}
-	ln, err := net.Listen(network, host)
-	if err != nil {
-		t.Fatalf("listen %s: %v", network, err)
-	}
-	s := &tlsServer{ln: ln, Addr: ln.Addr().(*net.TCPAddr).AddrPort()}
+	s := &tlsServer{}
 	cfg = cfg.Clone()
 	inner := cfg.GetConfigForClient
 	cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
@@ -54,32 +44,18 @@ func startTLSServer(t testing.TB, network string, cfg *tls.Config, handle func(*
 	if handle == nil {
 		handle = echo
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				tc := tls.Server(c, cfg)
-				tc.SetDeadline(time.Now().Add(30 * time.Second))
-				if err := tc.HandshakeContext(context.Background()); err != nil {
-					s.mu.Lock()
-					s.errs = append(s.errs, err)
-					s.mu.Unlock()
-					c.Close()
-					return
-				}
-				handle(tc)
-				tc.Close()
-			}()
+	ln := loopback.Serve(t, network, func(c net.Conn) {
+		tc := tls.Server(c, cfg)
+		if err := tc.HandshakeContext(context.Background()); err != nil {
+			s.mu.Lock()
+			s.errs = append(s.errs, err)
+			s.mu.Unlock()
+			return
 		}
-	}()
-	t.Cleanup(func() { ln.Close(); s.wg.Wait() })
+		handle(tc)
+		tc.Close()
+	})
+	s.Addr = ln.Addr().(*net.TCPAddr).AddrPort()
 	return s
 }
 

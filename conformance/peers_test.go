@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/giotls/giotls/internal/loopback"
 	"github.com/giotls/giotls/internal/peer"
 	"github.com/giotls/giotls/internal/testpki"
 )
@@ -134,28 +134,6 @@ type RawServer struct {
 
 func (s RawServer) Start(t *testing.T) Target {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				s.Handle(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	ln := loopback.Serve(t, "tcp4", s.Handle)
 	return &externalTarget{addrs: []string{ln.Addr().String()}}
 }

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/giotls/giotls/internal/loopback"
 )
 
 // Real peers for the tests: an in-process crypto/tls server on 127.0.0.1 that
@@ -128,37 +130,14 @@ func startServer(t testing.TB, version uint16, listeners int, options ...func(*t
 		}
 		return s.config.DecryptTicket(identity, cs)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(wg.Wait) // after the listeners close: cleanups run last first
 	for range listeners {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
+		ln := loopback.Serve(t, "tcp4", s.serve)
 		s.addrs = append(s.addrs, ln.Addr().String())
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					s.serve(c)
-				}()
-			}
-		}()
-		t.Cleanup(func() { ln.Close() })
 	}
 	return s
 }
 
 func (s *testServer) serve(c net.Conn) {
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(30 * time.Second))
 	tc := tls.Server(c, s.config)
 	if err := tc.Handshake(); err != nil {
 		return
