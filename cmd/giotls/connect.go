@@ -69,7 +69,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 			printFlags(c.stdout, fs, []flagGroup{
 				{"Trust", []string{"ca", "accept", "servername", "service"}},
 				{"Client certificate", []string{"cert", "key", "p12", "pass-file"}},
-				{"Connection", []string{"starttls", "alpn", "resume", "timeout"}},
+				{"Connection", []string{"starttls", "alpn", "tls-min", "tls-max", "resume", "timeout"}},
 				{"Output", []string{"json", "no-pipe", "v"}},
 			})
 			fmt.Fprint(c.stdout, connectExit)
@@ -111,7 +111,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 		identity = giotls.NewNetworkService(f.service, "tcp", name)
 	}
 	cache := giotls.NewSessionCache(giotls.SessionCacheOptions{})
-	backend := giotls.NewBackend(giotls.BackendOptions{SessionCache: cache})
+	backend := f.backend(cache)
 	addr := net.JoinHostPort(target.Hostname, strconv.Itoa(int(target.Port)))
 
 	var rep *report

@@ -73,7 +73,7 @@ func (c *cli) ftp(ctx context.Context, args []string) error {
 				{"Transfer", []string{"o", "upload", "pass-file", "no-progress", "v"}},
 				{"Trust", []string{"ca", "accept", "servername"}},
 				{"Client certificate", []string{"cert", "key", "p12", "p12-pass-file"}},
-				{"Connection", []string{"timeout"}},
+				{"Connection", []string{"tls-min", "tls-max", "timeout"}},
 			})
 			fmt.Fprint(c.stdout, ftpExit)
 			return err
@@ -151,7 +151,7 @@ func (c *cli) ftp(ctx context.Context, args []string) error {
 	if f.verbose {
 		cfg.Trace = c.stderr
 	}
-	backend := giotls.NewBackend(giotls.BackendOptions{SessionCache: giotls.NewSessionCache(giotls.SessionCacheOptions{})})
+	backend := f.backend(giotls.NewSessionCache(giotls.SessionCacheOptions{}))
 	cfg.TLS = func(base net.Conn, identity giotls.Connectable) (giotls.ClientConnection, error) {
 		conn, err := backend.NewClientConnection(base, identity)
 		if err != nil {

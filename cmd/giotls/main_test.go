@@ -366,9 +366,9 @@ func TestHelp(t *testing.T) {
 	}{
 		{[]string{"connect", "--help"}, []string{"usage: giotls connect [flags] HOST[:PORT]", "--ca FILE", "--cert FILE", "--key FILE",
 			"--p12 FILE", "--pass-file FILE", "--alpn LIST", "--servername NAME", "--service NAME", "--starttls PROTO",
-			"smtp, imap,", "--resume N", "--accept FLAGS", "--json", "--timeout DURATION", "--no-pipe", "Exit codes: 0"}},
+			"smtp, imap,", "--resume N", "--tls-max VERSION", "--tls-min VERSION", "--accept FLAGS", "--json", "--timeout DURATION", "--no-pipe", "Exit codes: 0"}},
 		{[]string{"ftp", "-h"}, []string{"usage: giotls ftp [flags] URL", "ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH", "ftps://",
-			"-o FILE", "--upload FILE", "--pass-file FILE", "--ca FILE", "--accept FLAGS", "CopySessionState", "Exit codes: 0"}},
+			"-o FILE", "--upload FILE", "--tls-max VERSION", "--pass-file FILE", "--ca FILE", "--accept FLAGS", "CopySessionState", "Exit codes: 0"}},
 		{[]string{"demo", "--help"}, []string{"usage: giotls demo"}},
 		{[]string{"help"}, []string{"connect", "ftp", "demo"}},
 	} {

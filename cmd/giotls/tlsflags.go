@@ -18,7 +18,10 @@ type tlsFlags struct {
 	ca, cert, key, p12, p12PassFile string
 	accept                          string
 	servername                      string
+	tlsMin, tlsMax                  string
 	timeout                         time.Duration
+
+	minVersion, maxVersion giotls.ProtocolVersion
 
 	acceptFlags giotls.CertificateFlags
 	db          giotls.Database // nil: the system's trust anchors
@@ -36,6 +39,8 @@ func (t *tlsFlags) register(fs *flag.FlagSet, p12Pass string) {
 	fs.StringVar(&t.p12PassFile, p12Pass, "", "read the --p12 password from the first line of `FILE` (default: asked on a terminal)")
 	fs.StringVar(&t.accept, "accept", "", "accept a certificate whose problems are all among `FLAGS`, GIO nicks joined by | or , (unknown-ca, bad-identity, not-activated, expired, revoked, insecure, generic-error, all)")
 	fs.StringVar(&t.servername, "servername", "", "check the certificate against `NAME` (and send it as SNI) instead of the host connected to")
+	fs.StringVar(&t.tlsMin, "tls-min", "", "offer no protocol version below `VERSION`: 1.2 or 1.3 (default 1.2)")
+	fs.StringVar(&t.tlsMax, "tls-max", "", "offer no protocol version above `VERSION`: 1.2 or 1.3 (default 1.3)")
 	fs.DurationVar(&t.timeout, "timeout", 15*time.Second, "give up on a connection, handshake or reply (or a stalled transfer) after `DURATION`, such as 5s")
 }
 
@@ -46,6 +51,15 @@ func (t *tlsFlags) load(c *cli) error {
 		return usagef("--accept: %v", err)
 	}
 	t.acceptFlags = f
+	if t.minVersion, err = parseVersion("--tls-min", t.tlsMin); err != nil {
+		return err
+	}
+	if t.maxVersion, err = parseVersion("--tls-max", t.tlsMax); err != nil {
+		return err
+	}
+	if t.minVersion != 0 && t.maxVersion != 0 && t.minVersion > t.maxVersion {
+		return usagef("--tls-min %s is above --tls-max %s", t.tlsMin, t.tlsMax)
+	}
 	if t.timeout <= 0 {
 		return usagef("--timeout must be positive")
 	}
@@ -119,6 +133,30 @@ func (t *tlsFlags) loadPKCS12(c *cli) (*giotls.Certificate, error) {
 		return nil, &localError{fmt.Errorf("--p12 %s: %w", t.p12, err)}
 	}
 	return cert, nil
+}
+
+// parseVersion reads a --tls-min or --tls-max value: "1.2", "1.3", also
+// spelled "TLS1.2" or "TLS 1.2". Empty is no bound.
+func parseVersion(flag, s string) (giotls.ProtocolVersion, error) {
+	v := strings.ToUpper(strings.ReplaceAll(s, " ", ""))
+	v = strings.TrimPrefix(strings.TrimPrefix(v, "TLSV"), "TLS")
+	switch v {
+	case "":
+		return 0, nil
+	case "1.2":
+		return giotls.ProtocolVersionTLS12, nil
+	case "1.3":
+		return giotls.ProtocolVersionTLS13, nil
+	case "1.0", "1", "1.1":
+		return 0, usagef("%s %q: TLS 1.0 and 1.1 are deprecated (RFC 8996) and giotls does not speak them", flag, s)
+	}
+	return 0, usagef("%s %q: want 1.2 or 1.3", flag, s)
+}
+
+// backend returns a backend with the flags' version bounds and its own
+// session cache.
+func (t *tlsFlags) backend(cache *giotls.SessionCache) giotls.Backend {
+	return giotls.NewBackend(giotls.BackendOptions{SessionCache: cache, MinVersion: t.minVersion, MaxVersion: t.maxVersion})
 }
 
 // readPassFile returns the first line of path.
