@@ -21,7 +21,9 @@ would see: protocol, cipher suite, the peer's chain, every problem with its
 certificate as GIO's flags (expired, bad-identity, ...), the CAs it accepts
 for client certificates, ALPN, session resumption and channel bindings.
 Then, unless --json or --no-pipe, stdin and stdout are piped through the
-connection, like openssl s_client.
+connection, like openssl s_client -quiet: at the end of stdin nothing more
+is sent and the server's replies are read until it closes the connection
+(or stays silent for --idle-timeout).
 
 A certificate with problems is rejected, unless --accept names them all or,
 on a terminal, you accept it when asked.
@@ -46,6 +48,7 @@ type connectFlags struct {
 	tlsFlags
 	alpn, service, starttls string
 	resume                  int
+	idle                    time.Duration
 	json, noPipe            bool
 	verbose                 bool
 }
@@ -59,6 +62,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	fs.StringVar(&f.service, "service", "", "use the service identity _`NAME`._tcp.DOMAIN (DOMAIN: --servername or HOST), as GIO's NetworkService")
 	fs.StringVar(&f.starttls, "starttls", "", "speak `PROTO`'s plain-text preamble first: smtp, imap, pop3, ftp or xmpp")
 	fs.IntVar(&f.resume, "resume", 0, "after the first connection, connect `N` more times and report whether each resumed the session")
+	fs.DurationVar(&f.idle, "idle-timeout", 10*time.Second, "when stdin ends, wait for the server to close until it has been silent for `DURATION`")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of the report, and do not pipe")
 	fs.BoolVar(&f.noPipe, "no-pipe", false, "do not pipe stdin/stdout through the connection after the report")
 	fs.BoolVar(&f.verbose, "v", false, "show the STARTTLS dialogue on stderr")
@@ -70,7 +74,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 				{"Trust", []string{"ca", "accept", "servername", "service"}},
 				{"Client certificate", []string{"cert", "key", "p12", "pass-file"}},
 				{"Connection", []string{"starttls", "alpn", "tls-min", "tls-max", "resume", "timeout"}},
-				{"Output", []string{"json", "no-pipe", "v"}},
+				{"Output", []string{"json", "no-pipe", "idle-timeout", "v"}},
 			})
 			fmt.Fprint(c.stdout, connectExit)
 			return err
@@ -79,6 +83,9 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	}
 	if len(pos) != 1 {
 		return usagef("want one HOST[:PORT], got %d arguments", len(pos))
+	}
+	if f.idle <= 0 {
+		return usagef("--idle-timeout must be positive")
 	}
 	if f.resume < 0 || f.resume > 100 {
 		return usagef("--resume %d: want 0 to 100", f.resume)
@@ -158,7 +165,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 			return conn.Close()
 		}
 		c.stdout.Write(early)
-		return c.pipe(conn)
+		return c.pipe(conn, f.idle)
 	}
 	return nil
 }
@@ -295,29 +302,6 @@ func settle(conn giotls.ClientConnection, cache *giotls.SessionCache, wait time.
 // certificate (or its absence) after a TLS 1.3 handshake.
 func refused(err error) bool {
 	return errors.Is(err, giotls.ErrCertificateRequired) || errors.Is(err, giotls.ErrBadCertificate)
-}
-
-// pipe copies stdin to the connection and the connection to stdout, like
-// s_client. At the end of stdin the connection is half-closed
-// (close_notify) and the server's answer still read. A server that ends
-// without close_notify is reported: what was read may be truncated.
-func (c *cli) pipe(conn giotls.ClientConnection) error {
-	defer conn.Close()
-	go func() {
-		io.Copy(conn, c.stdin)
-		conn.CloseWrite()
-	}()
-	_, err := io.Copy(c.stdout, conn)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, giotls.ErrEOF):
-		fmt.Fprintf(c.stderr, "giotls connect: the server closed the connection without close_notify: what was received may be truncated\n")
-		return errReported
-	case errors.Is(err, net.ErrClosed):
-		return nil
-	}
-	return err
 }
 
 func yesNo(b bool) string {

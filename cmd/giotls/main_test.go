@@ -313,7 +313,8 @@ func TestConnectGnuTLS(t *testing.T) {
 					r.code, j.ProtocolVersion, j.PeerCertificateErrors, j.SessionResumed, j.Resumptions, tc.version, r.stderr))
 			}
 			// Piped: gnutls-serv echoes what stdin sends.
-			r = run(t, "echo through giotls\n", "connect", "--ca", p.caFile, addr)
+			// gnutls-serv never closes on its own: connect stops after --idle-timeout.
+			r = run(t, "echo through giotls\n", "connect", "--ca", p.caFile, "--idle-timeout", "500ms", addr)
 			if r.code != 0 || !strings.Contains(r.stdout, "echo through giotls\n") {
 				t.Error(srv.Errorf("piped: exit %d\n%s\n%s", r.code, r.stdout, r.stderr))
 			}
@@ -366,7 +367,7 @@ func TestHelp(t *testing.T) {
 	}{
 		{[]string{"connect", "--help"}, []string{"usage: giotls connect [flags] HOST[:PORT]", "--ca FILE", "--cert FILE", "--key FILE",
 			"--p12 FILE", "--pass-file FILE", "--alpn LIST", "--servername NAME", "--service NAME", "--starttls PROTO",
-			"smtp, imap,", "--resume N", "--tls-max VERSION", "--tls-min VERSION", "--accept FLAGS", "--json", "--timeout DURATION", "--no-pipe", "Exit codes: 0"}},
+			"smtp,", "xmpp", "--idle-timeout DURATION", "--resume N", "--tls-max VERSION", "--tls-min VERSION", "--accept FLAGS", "--json", "--timeout DURATION", "--no-pipe", "Exit codes: 0"}},
 		{[]string{"ftp", "-h"}, []string{"usage: giotls ftp [flags] URL", "ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH", "ftps://",
 			"-o FILE", "--upload FILE", "--tls-max VERSION", "--pass-file FILE", "--ca FILE", "--accept FLAGS", "CopySessionState", "Exit codes: 0"}},
 		{[]string{"demo", "--help"}, []string{"usage: giotls demo"}},
