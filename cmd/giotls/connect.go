@@ -63,7 +63,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	fs.StringVar(&f.starttls, "starttls", "", "speak `PROTO`'s plain-text preamble first: smtp, imap, pop3, ftp or xmpp")
 	fs.IntVar(&f.resume, "resume", 0, "after the first connection, connect `N` more times and report whether each resumed the session")
 	fs.DurationVar(&f.idle, "idle-timeout", 10*time.Second, "when stdin ends, wait for the server to close until it has been silent for `DURATION`")
-	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of the report, and do not pipe")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of the report, and do not pipe; with --resume, each reconnection's own report is in its reconnections list")
 	fs.BoolVar(&f.noPipe, "no-pipe", false, "do not pipe stdin/stdout through the connection after the report")
 	fs.BoolVar(&f.verbose, "v", false, "show the STARTTLS dialogue on stderr")
 	pos, err := parseInterspersed(fs, args)
@@ -121,31 +121,39 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	backend := f.backend(cache)
 	addr := net.JoinHostPort(target.Hostname, strconv.Itoa(int(target.Port)))
 
-	var rep *report
+	// The first connection's report is the whole story; each reconnection
+	// has its own report inside it.
+	var first *report
 	var resumptions []bool
 	for i := 0; i <= f.resume; i++ {
 		last := i == f.resume
 		conn, err := c.dialTLS(ctx, &f, backend, addr, identity)
+		var rep *report
 		if conn != nil {
 			rep = newReport(conn, &f, addr, identity)
 		} else {
 			rep = emptyReport(addr, identity)
 		}
+		if first == nil {
+			first = rep
+		} else {
+			first.Reconnections = append(first.Reconnections, rep)
+		}
 		if err != nil {
 			if conn != nil {
 				conn.Close()
 			}
-			return c.failed(&f, rep, i, err)
+			return c.failed(&f, first, rep, i, err)
 		}
 		resumptions = append(resumptions, conn.SessionResumed())
-		rep.Resumptions = resumptions
+		first.Resumptions = resumptions
 		var early []byte
 		if !last || rep.CertificateRequested {
 			var err error
 			early, err = settle(conn, cache, f.timeout)
 			if err != nil && refused(err) {
 				conn.Close()
-				return c.failed(&f, rep, i, err)
+				return c.failed(&f, first, rep, i, err)
 			}
 		}
 		if i == 0 && !f.json {
@@ -159,7 +167,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 		}
 		if f.json {
 			conn.Close()
-			return rep.writeJSON(c.stdout)
+			return first.writeJSON(c.stdout)
 		}
 		if f.noPipe {
 			return conn.Close()
@@ -209,15 +217,18 @@ func (c *cli) dialTLS(ctx context.Context, f *connectFlags, backend giotls.Backe
 	return conn, conn.Handshake(ctx)
 }
 
-// failed reports a failed connection and returns the error to exit with.
-func (c *cli) failed(f *connectFlags, rep *report, i int, err error) error {
+// failed reports a failed connection, rep, and returns the error to exit
+// with. first is the first connection's report: rep itself, or the one
+// whose reconnection i failed.
+func (c *cli) failed(f *connectFlags, first, rep *report, i int, err error) error {
 	which := ""
+	rep.Error = err.Error()
 	if i > 0 {
 		which = fmt.Sprintf(" (reconnection %d)", i)
+		first.Error = fmt.Sprintf("reconnection %d: %v", i, err)
 	}
-	rep.Error = err.Error()
 	if f.json {
-		if werr := rep.writeJSON(c.stdout); werr != nil {
+		if werr := first.writeJSON(c.stdout); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(c.stderr, "giotls connect: %v\n", err)

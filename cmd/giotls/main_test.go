@@ -59,6 +59,7 @@ type connectJSON struct {
 	Resumptions          []bool            `json:"resumptions"`
 	ChannelBindings      []string          `json:"channel_bindings"`
 	Error                string            `json:"error"`
+	Reconnections        []connectJSON     `json:"reconnections"`
 }
 
 func parseJSON(t *testing.T, r result) connectJSON {
@@ -74,6 +75,15 @@ func parseJSON(t *testing.T, r result) connectJSON {
 	}
 	if dec.More() {
 		t.Fatalf("stdout holds more than one JSON value: %s", r.stdout)
+	}
+	return j
+}
+
+// last is the report of a --resume run's last connection: its last
+// reconnection, or the first connection when there is none.
+func (j connectJSON) last() connectJSON {
+	if n := len(j.Reconnections); n > 0 {
+		return j.Reconnections[n-1]
 	}
 	return j
 }
@@ -136,8 +146,8 @@ func TestConnectOpenSSL(t *testing.T) {
 				t.Errorf("protocol_version %q, ciphersuite %q, peer_certificate_errors %#v; want %q, a suite, []",
 					j.ProtocolVersion, j.Ciphersuite, j.PeerCertificateErrors, tc.version)
 			}
-			if !j.SessionResumed || len(j.Resumptions) != 3 || j.Resumptions[0] || !j.Resumptions[1] || !j.Resumptions[2] {
-				t.Errorf("session_resumed %v, resumptions %v; want true, [false true true]", j.SessionResumed, j.Resumptions)
+			if j.SessionResumed || !j.last().SessionResumed || len(j.Resumptions) != 3 || j.Resumptions[0] || !j.Resumptions[1] || !j.Resumptions[2] {
+				t.Errorf("session_resumed %v, then %v, resumptions %v; want false, then true, [false true true]", j.SessionResumed, j.last().SessionResumed, j.Resumptions)
 			}
 			if pc := j.PeerCertificate; pc == nil || pc.Subject != "CN=localhost" || pc.Issuer != "CN=Connect Test Root" ||
 				len(pc.DNSNames) != 1 || pc.DNSNames[0] != "localhost" || !pc.NotBefore.Before(time.Now()) || !pc.NotAfter.After(time.Now()) {
@@ -223,9 +233,9 @@ func TestConnectCertificateProblems(t *testing.T) {
 	_, addr = sServer(t, cert, key)
 	r = run(t, "", "connect", "--ca", p.caFile, "--accept", "unknown-ca", "--json", "--resume", "1", addr)
 	j = parseJSON(t, r)
-	if r.code != 0 || j.AcceptedBy != "--accept" || strings.Join(j.PeerCertificateErrors, ",") != "unknown-ca" || !j.SessionResumed {
-		t.Errorf("--accept unknown-ca --resume 1: exit %d, accepted_by %q, errors %v, resumed %v; want 0, --accept, [unknown-ca], true\n%s",
-			r.code, j.AcceptedBy, j.PeerCertificateErrors, j.SessionResumed, r.stderr)
+	if l := j.last(); r.code != 0 || len(j.Reconnections) != 1 || l.AcceptedBy != "--accept" || strings.Join(l.PeerCertificateErrors, ",") != "unknown-ca" || !l.SessionResumed {
+		t.Errorf("--accept unknown-ca --resume 1: exit %d, %d reconnections, then accepted_by %q, errors %v, resumed %v; want 0, 1, --accept, [unknown-ca], true\n%s",
+			r.code, len(j.Reconnections), l.AcceptedBy, l.PeerCertificateErrors, l.SessionResumed, r.stderr)
 	}
 }
 
@@ -307,10 +317,10 @@ func TestConnectGnuTLS(t *testing.T) {
 			addr := "localhost:" + strconv.Itoa(port)
 			r := run(t, "", "connect", "--ca", p.caFile, "--json", "--resume", "2", addr)
 			j := parseJSON(t, r)
-			if r.code != 0 || j.ProtocolVersion != tc.version || len(j.PeerCertificateErrors) != 0 || !j.SessionResumed ||
+			if r.code != 0 || j.ProtocolVersion != tc.version || len(j.PeerCertificateErrors) != 0 || !j.last().SessionResumed ||
 				len(j.Resumptions) != 3 || !j.Resumptions[1] {
 				t.Error(srv.Errorf("exit %d, %s, errors %v, session_resumed %v, resumptions %v; want 0, %s, [], true, [false true true]\n%s",
-					r.code, j.ProtocolVersion, j.PeerCertificateErrors, j.SessionResumed, j.Resumptions, tc.version, r.stderr))
+					r.code, j.ProtocolVersion, j.PeerCertificateErrors, j.last().SessionResumed, j.Resumptions, tc.version, r.stderr))
 			}
 			// Piped: gnutls-serv echoes what stdin sends.
 			// gnutls-serv never closes on its own: connect stops after --idle-timeout.
@@ -415,8 +425,8 @@ func TestConnectAsksOnTerminal(t *testing.T) {
 
 	r := runTerminal(t, "y\n", "connect", "--ca", p.caFile, "--json", "--resume", "1", addr)
 	j := parseJSON(t, r)
-	if r.code != 0 || j.AcceptedBy != "you" || !j.SessionResumed {
-		t.Errorf("answered y: exit %d, accepted_by %q, resumed %v\n%s", r.code, j.AcceptedBy, j.SessionResumed, r.stderr)
+	if l := j.last(); r.code != 0 || j.AcceptedBy != "you" || len(j.Reconnections) != 1 || l.AcceptedBy != "you" || !l.SessionResumed {
+		t.Errorf("answered y: exit %d, accepted_by %q, %d reconnections, then accepted_by %q, resumed %v\n%s", r.code, j.AcceptedBy, len(j.Reconnections), l.AcceptedBy, l.SessionResumed, r.stderr)
 	}
 	// Asked once: the answer holds for the resumed handshake, which is
 	// verified again.

@@ -56,9 +56,13 @@ type report struct {
 	AdvertisedProtocols   []string   `json:"advertised_protocols"`
 	NegotiatedProtocol    string     `json:"negotiated_protocol"`
 	SessionResumed        bool       `json:"session_resumed"`
-	Resumptions           []bool     `json:"resumptions"`
 	ChannelBindings       []string   `json:"channel_bindings"`
 	Error                 string     `json:"error,omitempty"`
+	// Resumptions (whether each connection resumed a session, the first
+	// included) and Reconnections (each reconnection's own report) are in
+	// the first connection's report only.
+	Resumptions   []bool    `json:"resumptions,omitempty"`
+	Reconnections []*report `json:"reconnections,omitempty"`
 
 	errs             giotls.CertificateFlags
 	identity         giotls.Connectable
@@ -71,7 +75,7 @@ func emptyReport(addr string, identity giotls.Connectable) *report {
 	return &report{
 		Address: addr, ServerIdentity: identityString(identity), ProtocolVersion: "unknown",
 		PeerCertificateErrors: []string{}, PeerChain: []certInfo{}, AcceptedCAs: []string{},
-		AdvertisedProtocols: []string{}, Resumptions: []bool{}, ChannelBindings: []string{},
+		AdvertisedProtocols: []string{}, ChannelBindings: []string{},
 		identity: identity,
 	}
 }
