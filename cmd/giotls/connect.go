@@ -65,7 +65,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	fs.DurationVar(&f.idle, "idle-timeout", 10*time.Second, "when stdin ends, wait for the server to close until it has been silent for `DURATION`")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of the report, and do not pipe; with --resume, each reconnection's own report is in its reconnections list")
 	fs.BoolVar(&f.noPipe, "no-pipe", false, "do not pipe stdin/stdout through the connection after the report")
-	fs.BoolVar(&f.verbose, "v", false, "show the STARTTLS dialogue on stderr")
+	fs.BoolVar(&f.verbose, "v", false, "show the STARTTLS dialogue and the waits for session tickets on stderr")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -127,7 +127,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	var resumptions []bool
 	for i := 0; i <= f.resume; i++ {
 		last := i == f.resume
-		conn, err := c.dialTLS(ctx, &f, backend, addr, identity)
+		conn, watch, err := c.dialTLS(ctx, &f, backend, addr, identity)
 		var rep *report
 		if conn != nil {
 			rep = newReport(conn, &f, addr, identity)
@@ -149,12 +149,15 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 		first.Resumptions = resumptions
 		var early []byte
 		if !last || rep.CertificateRequested {
-			var err error
-			early, err = settle(conn, cache, f.timeout)
-			if err != nil && refused(err) {
-				conn.Close()
-				return c.failed(&f, first, rep, i, err)
+			s := settle(conn, watch, cache, f.timeout)
+			if f.verbose {
+				fmt.Fprintf(c.stderr, "* session ticket: %s\n", s.how)
 			}
+			if s.err != nil && refused(s.err) {
+				conn.Close()
+				return c.failed(&f, first, rep, i, s.err)
+			}
+			early = s.data
 		}
 		if i == 0 && !f.json {
 			rep.print(c.stdout)
@@ -180,15 +183,17 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 
 // dialTLS connects to addr, speaks the STARTTLS preamble if asked, and
 // runs the handshake. The connection is returned also when the handshake
-// failed, for the report.
-func (c *cli) dialTLS(ctx context.Context, f *connectFlags, backend giotls.Backend, addr string, identity giotls.Connectable) (giotls.ClientConnection, error) {
+// failed, for the report, with the TCP connection under it, watched.
+func (c *cli) dialTLS(ctx context.Context, f *connectFlags, backend giotls.Backend, addr string, identity giotls.Connectable) (giotls.ClientConnection, *watchConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	d := net.Dialer{}
-	base, err := d.DialContext(ctx, "tcp", addr)
+	start := time.Now()
+	tcp, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	base := &watchConn{Conn: tcp, rtt: time.Since(start)}
 	if f.starttls != "" {
 		domain := identity.String()
 		if a, ok := identity.(*giotls.NetworkAddress); ok {
@@ -202,19 +207,19 @@ func (c *cli) dialTLS(ctx context.Context, f *connectFlags, backend giotls.Backe
 		}
 		if err := startTLS(base, f.starttls, domain, f.timeout, trace); err != nil {
 			base.Close()
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	conn, err := backend.NewClientConnection(base, identity)
 	if err != nil {
 		base.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	f.configure(c, conn)
 	if f.alpn != "" {
 		conn.SetAdvertisedProtocols(strings.Split(f.alpn, ","))
 	}
-	return conn, conn.Handshake(ctx)
+	return conn, base, conn.Handshake(ctx)
 }
 
 // failed reports a failed connection, rep, and returns the error to exit
@@ -252,67 +257,6 @@ func (c *cli) failed(f *connectFlags, first, rep *report, i int, err error) erro
 	}
 	fmt.Fprint(c.stderr, msg)
 	return errReported
-}
-
-// settle gives a TLS 1.3 connection the time to receive what servers send
-// after the handshake: session tickets (read with application data; RFC
-// 8446, section 4.6.1) and, after a client certificate was requested, the
-// server's verdict on it, which comes after the client's handshake has
-// completed (certificate_required or bad_certificate alerts; RFC 8446,
-// section 4.4.2.4). It reads until the cache holds a new session, an error
-// comes, or wait has passed, and returns what it read and the error, nil
-// when it stopped waiting.
-func settle(conn giotls.ClientConnection, cache *giotls.SessionCache, wait time.Duration) ([]byte, error) {
-	if conn.ProtocolVersion() != giotls.ProtocolVersionTLS13 {
-		return nil, nil
-	}
-	if wait > 2*time.Second {
-		wait = 2 * time.Second
-	}
-	_, before := cache.Len()
-	var data []byte
-	var rerr error
-	done := make(chan struct{})
-	conn.SetReadDeadline(time.Now().Add(wait))
-	go func() {
-		defer close(done)
-		buf := make([]byte, 4096)
-		for {
-			n, err := conn.Read(buf)
-			data = append(data, buf[:n]...)
-			if err != nil {
-				rerr = err
-				return
-			}
-		}
-	}()
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	stopped := false
-	for !stopped {
-		select {
-		case <-done:
-			stopped = true
-		case <-tick.C:
-			if _, n := cache.Len(); n > before {
-				conn.SetReadDeadline(time.Unix(1, 0))
-				<-done
-				stopped = true
-			}
-		}
-	}
-	conn.SetReadDeadline(time.Time{})
-	var ne net.Error
-	if errors.As(rerr, &ne) && ne.Timeout() {
-		rerr = nil
-	}
-	return data, rerr
-}
-
-// refused reports whether err is the server refusing the client
-// certificate (or its absence) after a TLS 1.3 handshake.
-func refused(err error) bool {
-	return errors.Is(err, giotls.ErrCertificateRequired) || errors.Is(err, giotls.ErrBadCertificate)
 }
 
 func yesNo(b bool) string {
