@@ -34,6 +34,7 @@ Examples:
   giotls connect example.org
   giotls connect --starttls smtp --servername mail.example.org 192.0.2.1:587
   giotls connect --ca my-ca.pem --accept expired --json localhost:8443
+  giotls connect --starttls ldap --tls-max 1.2 ldap.example.org
   giotls connect --resume 2 --no-pipe example.org   # are sessions resumed?
 `
 
@@ -60,7 +61,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	f.tlsFlags.register(fs, "pass-file")
 	fs.StringVar(&f.alpn, "alpn", "", "offer these ALPN protocols, comma-separated `LIST` (e.g. h2,http/1.1)")
 	fs.StringVar(&f.service, "service", "", "use the service identity _`NAME`._tcp.DOMAIN (DOMAIN: --servername or HOST), as GIO's NetworkService")
-	fs.StringVar(&f.starttls, "starttls", "", "speak `PROTO`'s plain-text preamble first: smtp, imap, pop3, ftp or xmpp")
+	fs.StringVar(&f.starttls, "starttls", "", "speak `PROTO`'s plain-text preamble first: "+starttlsNames)
 	fs.IntVar(&f.resume, "resume", 0, "after the first connection, connect `N` more times and report whether each resumed the session")
 	fs.DurationVar(&f.idle, "idle-timeout", 10*time.Second, "when stdin ends, wait for the server to close until it has been silent for `DURATION`")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object instead of the report, and do not pipe; with --resume, each reconnection's own report is in its reconnections list")
@@ -94,7 +95,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	if f.starttls != "" {
 		p, ok := starttlsPorts[f.starttls]
 		if !ok {
-			return usagef("--starttls %q: want smtp, imap, pop3, ftp or xmpp", f.starttls)
+			return usagef("--starttls %q: want "+starttlsNames, f.starttls)
 		}
 		defPort = p
 	}

@@ -350,7 +350,7 @@ func TestExitCodes(t *testing.T) {
 		{"two hosts", []string{"connect", addr, addr}, 2, "want one HOST[:PORT]"},
 		{"bad port", []string{"connect", "localhost:http2"}, 2, "bad port"},
 		{"bad accept", []string{"connect", "--accept", "sloppy", addr}, 2, `unknown certificate flag "sloppy"`},
-		{"bad starttls", []string{"connect", "--starttls", "gopher", addr}, 2, "want smtp, imap, pop3, ftp or xmpp"},
+		{"bad starttls", []string{"connect", "--starttls", "gopher", addr}, 2, "want smtp, imap, pop3, ftp, xmpp or ldap"},
 		{"unreadable ca", []string{"connect", "--ca", "/nonexistent/ca.pem", addr}, 2, "/nonexistent/ca.pem"},
 		{"key without cert", []string{"connect", "--key", "k.pem", addr}, 2, "--key needs --cert"},
 		{"unreadable cert", []string{"connect", "--cert", "/nonexistent/c.pem", addr}, 2, "/nonexistent/c.pem"},
@@ -377,7 +377,7 @@ func TestHelp(t *testing.T) {
 	}{
 		{[]string{"connect", "--help"}, []string{"usage: giotls connect [flags] HOST[:PORT]", "--ca FILE", "--cert FILE", "--key FILE",
 			"--p12 FILE", "--pass-file FILE", "--alpn LIST", "--servername NAME", "--service NAME", "--starttls PROTO",
-			"smtp,", "xmpp", "--idle-timeout DURATION", "--resume N", "--tls-max VERSION", "--tls-min VERSION", "--accept FLAGS", "--json", "--timeout DURATION", "--no-pipe", "Exit codes: 0"}},
+			"smtp,", "xmpp or ldap", "--idle-timeout DURATION", "--resume N", "--tls-max VERSION", "--tls-min VERSION", "--accept FLAGS", "--json", "--timeout DURATION", "--no-pipe", "Exit codes: 0"}},
 		{[]string{"ftp", "-h"}, []string{"usage: giotls ftp [flags] URL", "ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH", "ftps://",
 			"-o FILE", "--upload FILE", "--tls-max VERSION", "--pass-file FILE", "--ca FILE", "--accept FLAGS", "CopySessionState", "Exit codes: 0"}},
 		{[]string{"demo", "--help"}, []string{"usage: giotls demo"}},

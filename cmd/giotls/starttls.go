@@ -11,15 +11,18 @@ import (
 )
 
 // starttlsPorts are the default ports of the protocols --starttls speaks.
-var starttlsPorts = map[string]uint16{"smtp": 25, "imap": 143, "pop3": 110, "ftp": 21, "xmpp": 5222}
+var starttlsPorts = map[string]uint16{"smtp": 25, "imap": 143, "pop3": 110, "ftp": 21, "xmpp": 5222, "ldap": 389}
+
+// starttlsNames lists the protocols for messages.
+const starttlsNames = "smtp, imap, pop3, ftp, xmpp or ldap"
 
 // maxPreamble bounds what a server may say before TLS starts.
 const maxPreamble = 64 << 10
 
 // startTLS speaks the plain-text preamble of proto on conn until the server
 // agrees to start TLS: SMTP (RFC 3207), IMAP (RFC 9051, section 6.2.1), POP3
-// (RFC 2595, section 4), FTP (AUTH TLS, RFC 4217) or XMPP (RFC 6120,
-// section 5.4). domain is the server's name, for XMPP's stream header.
+// (RFC 2595, section 4), FTP (AUTH TLS, RFC 4217), XMPP (RFC 6120,
+// section 5.4) or LDAP (RFC 4511, section 4.14). domain is the server's name, for XMPP's stream header.
 //
 // Anything the server sends after its go-ahead and before the handshake is
 // an error: it would be read as if protected (the STARTTLS command
@@ -40,8 +43,10 @@ func startTLS(conn net.Conn, proto, domain string, timeout time.Duration, trace 
 		err = p.ftp()
 	case "xmpp":
 		err = p.xmpp(domain)
+	case "ldap":
+		err = p.ldap()
 	default:
-		return usagef("--starttls %q: want smtp, imap, pop3, ftp or xmpp", proto)
+		return usagef("--starttls %q: want "+starttlsNames, proto)
 	}
 	if err != nil {
 		return fmt.Errorf("STARTTLS (%s): %w", proto, err)
