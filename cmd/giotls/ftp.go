@@ -201,7 +201,7 @@ func (c *cli) ftpError(f *ftpFlags, err error) error {
 	}
 	if errors.Is(err, giotls.ErrBadCertificate) && f.decision.asked && f.decision.by == "" {
 		fmt.Fprintf(c.stderr, "giotls ftp: certificate rejected: %v (0x%02x)\n", f.decision.errors, uint32(f.decision.errors))
-		for _, p := range problems(f.decision.errors, nil) {
+		for _, p := range problems(f.decision.errors, f.decision.identity) {
 			fmt.Fprintf(c.stderr, "  %s\n", p)
 		}
 		fmt.Fprintf(c.stderr, "  (to accept them: --accept '%v')\n", f.decision.errors)

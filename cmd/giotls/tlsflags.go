@@ -186,14 +186,15 @@ func (t *tlsFlags) configure(c *cli, conn giotls.ClientConnection) {
 // person's answer (remembered for the certificate, so reconnections do not
 // ask again), or rejection.
 type decision struct {
-	errors  giotls.CertificateFlags
-	asked   bool
-	by      string // "--accept", "you", or "" when rejected
-	answers map[[32]byte]giotls.CertificateFlags
+	errors   giotls.CertificateFlags
+	identity giotls.Connectable // what the certificate was checked against
+	asked    bool
+	by       string // "--accept", "you", or "" when rejected
+	answers  map[[32]byte]giotls.CertificateFlags
 }
 
 func (d *decision) decide(c *cli, accept giotls.CertificateFlags, identity giotls.Connectable, peer *giotls.Certificate, errs giotls.CertificateFlags) bool {
-	d.asked, d.errors, d.by = true, errs, ""
+	d.asked, d.errors, d.identity, d.by = true, errs, identity, ""
 	if errs&^accept == 0 {
 		d.by = "--accept"
 		return true
