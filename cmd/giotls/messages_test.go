@@ -34,3 +34,59 @@ func TestFTPNamesIdentity(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
 	}
 }
+
+// prosodyHeader is the stream header prosody 0.12 sends: longer than the
+// 120 characters connect used to quote.
+const prosodyHeader = "<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' xml:lang='en' id='3c8f1a0e-5b7d-4e0b-9a41-7f2d1c6b8e90' version='1.0' xmlns='jabber:client' from='localhost'>"
+
+// TestStartTLSXMPPStreamError: an XMPP server that ends the stream instead
+// of offering STARTTLS gives its reason, the stream error's condition and
+// text (RFC 6120, section 4.9), and -v shows all it sent.
+func TestStartTLSXMPPStreamError(t *testing.T) {
+	p := newPKI(t, "XMPP Root")
+	leaf := p.ca.MustLeaf(t, "xmpp", testpki.DNSNames("localhost"))
+	const features = "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>"
+	for _, tc := range []struct {
+		name, answer string // after reading the client's header; "starttls" separates what comes after <starttls/>
+		want         string
+	}{
+		{"host-unknown", prosodyHeader + "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>This server does not serve localhost</text></stream:error></stream:stream>",
+			`the server ended the stream: host-unknown: "This server does not serve localhost"`},
+		{"without text", prosodyHeader + "<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>",
+			"the server ended the stream: policy-violation"},
+		{"failure", prosodyHeader + features + "starttls<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+			`the server refused STARTTLS: "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"`},
+		{"closed", prosodyHeader + strings.Repeat("<!-- padding -->", 20) + "<message>the end</message>",
+			"the server closed the connection after " + `"` + prosodyHeader[:40]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, after, twoSteps := strings.Cut(tc.answer, "starttls<")
+			s := startPlainServer(t, leaf, func(c net.Conn, r *bufio.Reader, seen chan<- string) bool {
+				r.ReadString('>') // <?xml ...?>
+				r.ReadString('>') // <stream:stream ...>
+				io.WriteString(c, before)
+				if twoSteps {
+					r.ReadString('>')
+					io.WriteString(c, "<"+after)
+				}
+				return false
+			}, func(*tls.Conn) {})
+			for _, verbose := range []bool{false, true} {
+				args := []string{"connect", "--starttls", "xmpp", "--ca", p.caFile, s.addr}
+				if verbose {
+					args = append(args, "-v")
+				}
+				r := run(t, "", args...)
+				if r.code != 1 || !strings.Contains(r.stderr, "STARTTLS (xmpp): "+tc.want) {
+					t.Errorf("-v %v: exit %d, stderr %q; want 1 and %q", verbose, r.code, r.stderr, tc.want)
+				}
+				// All the server sent, up to the end of the stream error.
+				for _, part := range []string{strings.TrimSuffix(before, "</stream:stream>"), "<" + after} {
+					if verbose && part != "<" && !strings.Contains(r.stderr, "< "+part+"\n") {
+						t.Errorf("-v does not show all the server sent, %q:\n%s", part, r.stderr)
+					}
+				}
+			}
+		})
+	}
+}

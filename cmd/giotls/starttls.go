@@ -222,8 +222,11 @@ func (p *preamble) xmpp(domain string) error {
 	if _, err := io.WriteString(p.conn, header); err != nil {
 		return err
 	}
-	features, err := p.until("</stream:features>", "<stream:features/>")
+	features, err := p.until("</stream:features>", "<stream:features/>", "</stream:error>")
 	if err != nil {
+		return err
+	}
+	if err := streamError(features); err != nil {
 		return err
 	}
 	if !strings.Contains(features, "urn:ietf:params:xml:ns:xmpp-tls") {
@@ -236,33 +239,77 @@ func (p *preamble) xmpp(domain string) error {
 	if _, err := io.WriteString(p.conn, starttls); err != nil {
 		return err
 	}
-	answer, err := p.until("/>", "</proceed>", "</failure>")
+	answer, err := p.until("/>", "</proceed>", "</failure>", "</stream:error>")
 	if err != nil {
 		return err
 	}
+	if err := streamError(answer); err != nil {
+		return err
+	}
 	if !strings.Contains(answer, "<proceed") {
-		return fmt.Errorf("the server answered %.120q", answer)
+		return fmt.Errorf("the server refused STARTTLS: %s", quoteTail(answer))
 	}
 	return nil
 }
 
-// until reads until what was read ends with one of ends.
+// streamError returns the stream error (RFC 6120, section 4.9) in what an
+// XMPP server sent, nil if there is none: its defined condition, the
+// first element inside <stream:error>, and its text, if any.
+func streamError(s string) error {
+	_, body, ok := strings.Cut(s, "<stream:error>")
+	if !ok {
+		return nil
+	}
+	condition := "(no condition)"
+	if _, el, ok := strings.Cut(body, "<"); ok {
+		if end := strings.IndexAny(el, " \t\r\n/>"); end > 0 {
+			condition = el[:end]
+		}
+	}
+	if _, t, ok := strings.Cut(body, "<text"); ok {
+		if _, t, ok = strings.Cut(t, ">"); ok {
+			if text, _, ok := strings.Cut(t, "</text>"); ok {
+				return fmt.Errorf("the server ended the stream: %s: %q", condition, text)
+			}
+		}
+	}
+	return fmt.Errorf("the server ended the stream: %s", condition)
+}
+
+// maxQuote bounds what an error quotes of a server's text: its end, where
+// the reason is. -v shows it all.
+const maxQuote = 2000
+
+func quoteTail(s string) string {
+	if len(s) > maxQuote {
+		return fmt.Sprintf("...%q", s[len(s)-maxQuote:])
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// until reads until what was read ends with one of ends, and traces what
+// it read, also when the server closed the connection first.
 func (p *preamble) until(ends ...string) (string, error) {
 	var b strings.Builder
+	defer func() {
+		if p.trace != nil && b.Len() > 0 {
+			fmt.Fprintf(p.trace, "< %s\n", b.String())
+		}
+	}()
 	for {
 		c, err := p.r.ReadByte()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return "", fmt.Errorf("the server closed the connection after %.120q", b.String())
+				if err := streamError(b.String()); err != nil {
+					return "", err
+				}
+				return "", fmt.Errorf("the server closed the connection after %s", quoteTail(b.String()))
 			}
 			return "", err
 		}
 		b.WriteByte(c)
 		for _, e := range ends {
 			if strings.HasSuffix(b.String(), e) {
-				if p.trace != nil {
-					fmt.Fprintf(p.trace, "< %s\n", b.String())
-				}
 				return b.String(), nil
 			}
 		}
