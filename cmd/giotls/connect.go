@@ -177,7 +177,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 			return conn.Close()
 		}
 		c.stdout.Write(early)
-		return c.pipe(conn, f.idle)
+		return c.pipe(conn, watch, f.idle)
 	}
 	return nil
 }

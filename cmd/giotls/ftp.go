@@ -152,8 +152,11 @@ func (c *cli) ftp(ctx context.Context, args []string) error {
 		cfg.Trace = c.stderr
 	}
 	backend := f.backend(giotls.NewSessionCache(giotls.SessionCacheOptions{}))
+	var watch watched
 	cfg.TLS = func(base net.Conn, identity giotls.Connectable) (giotls.ClientConnection, error) {
-		conn, err := backend.NewClientConnection(base, identity)
+		w := &watchConn{Conn: base}
+		watch.add(w)
+		conn, err := backend.NewClientConnection(w, identity)
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +166,7 @@ func (c *cli) ftp(ctx context.Context, args []string) error {
 
 	client, err := ftp.Dial(ctx, cfg)
 	if err != nil {
-		return c.ftpError(&f, err)
+		return c.ftpError(&f, &watch, err)
 	}
 	defer client.Close()
 	if f.verbose {
@@ -188,16 +191,20 @@ func (c *cli) ftp(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stderr, "* data connection (%s to %s): %s, %s, %d bytes\n", d.Passive, d.Addr, d.Version, how, d.Bytes)
 	}
 	if err != nil {
-		return c.ftpError(&f, err)
+		return c.ftpError(&f, &watch, err)
 	}
 	return client.Quit(ctx)
 }
 
-// ftpError explains a certificate rejection as connect does.
-func (c *cli) ftpError(f *ftpFlags, err error) error {
+// ftpError explains a certificate rejection as connect does, and a server
+// that fell back to plain text.
+func (c *cli) ftpError(f *ftpFlags, watch *watched, err error) error {
 	var le *localError
 	if errors.As(err, &le) {
 		return err
+	}
+	if text, ok := watch.plainText(err); ok {
+		return c.reportPlainText("ftp", text)
 	}
 	if errors.Is(err, giotls.ErrBadCertificate) && f.decision.asked && f.decision.by == "" {
 		fmt.Fprintf(c.stderr, "giotls ftp: certificate rejected: %v (0x%02x)\n", f.decision.errors, uint32(f.decision.errors))

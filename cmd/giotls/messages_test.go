@@ -90,3 +90,51 @@ func TestStartTLSXMPPStreamError(t *testing.T) {
 		})
 	}
 }
+
+// TestPlainTextAfterHandshake: a server that gives up on TLS after the
+// handshake and writes plain text on the socket, as vsftpd does with its
+// "500 OOPS: ...", gets its text shown and an error saying what happened,
+// not crypto/tls's "received record with version 3030".
+func TestPlainTextAfterHandshake(t *testing.T) {
+	p := newPKI(t, "Plain Root")
+	leaf := p.ca.MustLeaf(t, "ftp", testpki.DNSNames("localhost"))
+	const oops = "500 OOPS: vsftpd: refusing to run with writable root inside chroot()"
+	s := startPlainServer(t, leaf, ftpAuthTLS, func(tc *tls.Conn) {
+		io.WriteString(tc.NetConn(), oops+"\r\n")
+		io.Copy(io.Discard, tc.NetConn()) // until the client closes
+	})
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"ftp", []string{"ftp", "--ca", p.caFile, "ftp://" + s.addr + "/"}},
+		{"connect", []string{"connect", "--starttls", "ftp", "--ca", p.caFile, s.addr}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, "", tc.args...)
+			for _, want := range []string{"the server sent plain text after the TLS handshake, where TLS records belong", "\n  " + oops + "\n"} {
+				if r.code != 1 || !strings.Contains(r.stderr, want) {
+					t.Errorf("exit %d, stderr %q; want 1 and %q", r.code, r.stderr, want)
+				}
+			}
+			if strings.Contains(r.stderr, "received record with version") {
+				t.Errorf("stderr shows crypto/tls's raw error: %q", r.stderr)
+			}
+		})
+	}
+}
+
+// TestPrintable: a server's text reaches the terminal without control
+// characters or broken UTF-8.
+func TestPrintable(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"500 OOPS: plain", "500 OOPS: plain"},
+		{"500 \x1b[2Jcleared", `500 \x1b[2Jcleared`},
+		{"bell\a and \xff", `bell\a and \xff`},
+		{"accentué ✓", "accentué ✓"},
+	} {
+		if got := printable(tc.in); got != tc.want {
+			t.Errorf("printable(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

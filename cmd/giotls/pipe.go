@@ -19,7 +19,7 @@ import (
 // been silent for idle, and only then is the connection closed. A server
 // that ends without close_notify is reported: what was read may be
 // truncated.
-func (c *cli) pipe(conn giotls.ClientConnection, idle time.Duration) error {
+func (c *cli) pipe(conn giotls.ClientConnection, base *watchConn, idle time.Duration) error {
 	defer conn.Close()
 	var inputEnded atomic.Bool
 	go func() {
@@ -50,6 +50,9 @@ func (c *cli) pipe(conn giotls.ClientConnection, idle time.Duration) error {
 		case errors.As(err, &ne) && ne.Timeout() && inputEnded.Load():
 			fmt.Fprintf(c.stderr, "giotls connect: nothing from the server for %v after the end of input: closing (see --idle-timeout)\n", idle)
 			return nil
+		}
+		if text, ok := (&watched{conns: []*watchConn{base}}).plainText(err); ok {
+			return c.reportPlainText("connect", text)
 		}
 		return err
 	}
