@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/giotls/giotls/internal/loopback"
@@ -71,5 +72,32 @@ func TestConnectJSONResume(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestConnectJSONReconnectionFails: a failed reconnection is reported in
+// its own report, and the first connection's stays whole.
+func TestConnectJSONReconnectionFails(t *testing.T) {
+	p := newPKI(t, "Refusing Root")
+	leaf := p.ca.MustLeaf(t, "server", testpki.DNSNames("localhost"))
+	cfg := &tls.Config{Certificates: []tls.Certificate{leaf.TLSCertificate()}}
+	var n atomic.Int32
+	ln := loopback.Serve(t, "tcp4", func(c net.Conn) {
+		if n.Add(1) > 1 {
+			return // the reconnection: closed before the handshake
+		}
+		tc := tls.Server(c, cfg)
+		if tc.Handshake() == nil {
+			waitForClose(tc)
+		}
+	})
+	addr := "localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	r := run(t, "", "connect", "--ca", p.caFile, "--json", "--resume", "1", addr)
+	j := parseJSON(t, r)
+	if r.code != 1 || j.ProtocolVersion != "TLS 1.3" || j.PeerCertificate == nil || !strings.HasPrefix(j.Error, "reconnection 1: ") {
+		t.Errorf("exit %d, first connection %s, peer %v, error %q; want 1, TLS 1.3, a peer, reconnection 1: ...", r.code, j.ProtocolVersion, j.PeerCertificate, j.Error)
+	}
+	if len(j.Reconnections) != 1 || j.Reconnections[0].Error == "" || j.Reconnections[0].PeerCertificate != nil {
+		t.Errorf("reconnections %+v; want one, failed, without a peer certificate", j.Reconnections)
 	}
 }
