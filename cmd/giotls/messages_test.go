@@ -5,9 +5,12 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/giotls/giotls/internal/peer"
 	"github.com/giotls/giotls/internal/testpki"
 )
 
@@ -136,5 +139,22 @@ func TestPrintable(t *testing.T) {
 		if got := printable(tc.in); got != tc.want {
 			t.Errorf("printable(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestFTPVsftpdOOPS: vsftpd, whose session process dies after the login
+// (here because its anonymous root is writable), writes "500 OOPS: ..." in
+// plain text on the TLS control connection.
+func TestFTPVsftpdOOPS(t *testing.T) {
+	p := newPKI(t, "OOPS Root")
+	cert, key := p.serverFiles(t, p.ca, "ftp")
+	v := peer.StartVsftpd(t, peer.VsftpdOptions{CertFile: cert, KeyFile: key})
+	if err := os.Chmod(v.Root, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "", "ftp", "--ca", p.caFile, "ftp://localhost:"+strconv.Itoa(v.Port)+"/")
+	if r.code != 1 || !strings.Contains(r.stderr, "the server sent plain text after the TLS handshake") ||
+		!strings.Contains(r.stderr, "\n  500 OOPS: ") || strings.Contains(r.stderr, "received record with version") {
+		t.Error(v.Errorf("exit %d, stderr %q; want 1, the plain text and 500 OOPS", r.code, r.stderr))
 	}
 }
