@@ -1,8 +1,11 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/giotls/giotls/internal/peer"
 )
 
 // TestConnectVersionCap: --tls-max and --tls-min bound what the handshake
@@ -47,8 +50,15 @@ func TestConnectVersionCap(t *testing.T) {
 			}
 		})
 	}
-	// ftp takes the same flags.
+	// ftp takes the same flags, for the control and data connections.
 	if r := run(t, "", "ftp", "--tls-max", "1.0", "ftp://localhost/"); r.code != 2 || !strings.Contains(r.stderr, "RFC 8996") {
 		t.Errorf("ftp --tls-max 1.0: exit %d, stderr %q; want 2 and RFC 8996", r.code, r.stderr)
+	}
+	v := peer.StartVsftpd(t, peer.VsftpdOptions{CertFile: cert, KeyFile: key})
+	r := run(t, "", "ftp", "--ca", p.caFile, "--tls-max", "1.2", "-v", "ftp://localhost:"+strconv.Itoa(v.Port)+"/")
+	for _, want := range []string{"* control connection: TLS 1.2,", "TLS 1.2, session resumed (CopySessionState)"} {
+		if r.code != 0 || !strings.Contains(r.stderr, want) {
+			t.Error(v.Errorf("ftp --tls-max 1.2: exit %d, stderr lacks %q:\n%s", r.code, want, r.stderr))
+		}
 	}
 }
