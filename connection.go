@@ -16,6 +16,10 @@ type Connection interface {
 	Handshake(ctx context.Context) error
 	// CloseWrite sends close_notify and keeps reading.
 	CloseWrite() error
+	// CloseContext is Close with ctx bounding the wait for the peer's end
+	// (its deadline replaces Close's five seconds); it reports ctx's error
+	// if ctx ended first. The connection is closed either way.
+	CloseContext(ctx context.Context) error
 	// BaseIOStream returns the connection TLS runs over.
 	BaseIOStream() net.Conn
 	// Certificate returns the certificate this side presents, nil for none.
