@@ -92,8 +92,12 @@ type fakeServer struct {
 	noEPSV   bool
 	noAuth   bool
 	truncate bool // end data connections without close_notify
-	files    map[string]string
-	commands chan string
+	// storReply is the final reply to STOR ("226 done" if empty); stored
+	// receives what each upload's data connection carried.
+	storReply string
+	stored    chan serverUpload
+	files     map[string]string
+	commands  chan string
 }
 
 func newFakeServer(t *testing.T) *fakeServer {
@@ -109,6 +113,7 @@ func newFakeServer(t *testing.T) *fakeServer {
 		db:       giotls.NewDatabase([]*x509.Certificate{ca.Cert}),
 		files:    map[string]string{"a.txt": "alpha\n"},
 		commands: make(chan string, 100),
+		stored:   make(chan serverUpload, 10),
 	}
 	t.Cleanup(func() { ln.Close() })
 	return s
@@ -211,6 +216,27 @@ func (s *fakeServer) session(raw net.Conn) {
 				tc.Close()
 			}
 			say("226 done")
+		case "STOR":
+			d, err := dataLn.Accept()
+			if err != nil {
+				return
+			}
+			say("150 send it")
+			tc := tls.Server(d, s.cfg)
+			d.SetDeadline(time.Now().Add(10 * time.Second))
+			if err := tc.Handshake(); err != nil || !tc.ConnectionState().DidResume {
+				d.Close()
+				say("522 SSL connection failed: session reuse required")
+				return
+			}
+			n, err := io.Copy(io.Discard, tc) // nil: it ended with close_notify
+			tc.Close()
+			s.stored <- serverUpload{n, err}
+			if s.storReply == "" {
+				say("226 done")
+			} else {
+				say("%s", s.storReply)
+			}
 		case "QUIT":
 			say("221 bye")
 			return
@@ -387,5 +413,51 @@ func TestTruncatedDownload(t *testing.T) {
 	_, err = c.Retrieve(ctx, "a.txt", &got)
 	if !errors.Is(err, giotls.ErrEOF) || !strings.Contains(err.Error(), "replied 226") {
 		t.Errorf("Retrieve = %v; want giotls.ErrEOF despite the 226", err)
+	}
+}
+
+// serverUpload is what the fake server read from an upload's data connection.
+type serverUpload struct {
+	n   int64
+	err error
+}
+
+// TestUploadNeedsTransferComplete: an upload ends with close_notify, which
+// the server sees; it succeeds only on a transfer-complete reply (226, or
+// 250), not on any other positive one.
+func TestUploadNeedsTransferComplete(t *testing.T) {
+	for _, tc := range []struct {
+		reply string
+		ok    bool
+	}{
+		{"226 Transfer complete", true},
+		{"250 File stored", true},
+		{"200 Whatever", false},
+		{"451 Local error", false},
+	} {
+		t.Run(tc.reply, func(t *testing.T) {
+			s := newFakeServer(t)
+			s.storReply = tc.reply
+			s.start()
+			ctx := context.Background()
+			c, err := Dial(ctx, s.config())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			data := bytes.Repeat([]byte("upload "), 10000)
+			n, err := c.Store(ctx, "up.bin", bytes.NewReader(data))
+			if got := <-s.stored; got.n != int64(len(data)) || got.err != nil {
+				t.Errorf("the server read %d of %d bytes, then %v; want all, then close_notify", got.n, len(data), got.err)
+			}
+			if tc.ok && (err != nil || n != int64(len(data))) {
+				t.Errorf("Store = %d, %v; want %d bytes, no error", n, err, len(data))
+			}
+			code, _, _ := strings.Cut(tc.reply, " ")
+			var fe *Error
+			if !tc.ok && (!errors.As(err, &fe) || fmt.Sprint(fe.Code) != code) {
+				t.Errorf("Store = %d, %v; want the %s reply as an *Error", n, err, code)
+			}
+		})
 	}
 }

@@ -143,6 +143,10 @@ func (c *Client) transfer(ctx context.Context, line string, fn func(io.ReadWrite
 		return n, rerr
 	case code/100 != 2:
 		return n, &Error{Command: name, Code: code, Message: msg, Err: derr}
+	case name == "STOR" && code != 226 && code != 250:
+		// Only "transfer complete" (RFC 959, section 5.4: 226, or 250
+		// "file action completed") says the server has the whole file.
+		return n, &Error{Command: name, Code: code, Message: msg + " (not a transfer-complete reply: the upload is not known to be whole)", Err: derr}
 	case derr != nil:
 		return n, fmt.Errorf("ftp: %s: the server replied %d, but the data connection failed: %w", name, code, derr)
 	}
@@ -183,9 +187,16 @@ func (c *Client) data(ctx context.Context, base net.Conn, method string, upload 
 		return n, err
 	}
 	if upload {
-		conn.SetDeadline(time.Now().Add(c.cfg.Timeout))
-		if err := conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-			return n, err
+		// close_notify tells the server the file is complete; then wait
+		// for its end of the connection and read what it still sends (a
+		// TLS 1.3 ticket from vsftpd), so that closing does not reset the
+		// connection and lose the file's tail (issue 14). The 226 on the
+		// control connection is the proof that the file is whole.
+		cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+		err := conn.CloseContext(cctx)
+		cancel()
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			return n, fmt.Errorf("ending the upload: %w", err)
 		}
 	}
 	return n, nil

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -185,6 +186,42 @@ func TestVsftpdRequiresSessionReuse(t *testing.T) {
 			}
 			if out.Len() != 0 {
 				t.Errorf("got %q from a refused data connection", out.Bytes())
+			}
+		})
+	}
+}
+
+// TestVsftpdUploads is issue 14's data loss: after a resumed TLS 1.3
+// handshake vsftpd sends a session ticket on the data connection, which an
+// upload never reads; closing the socket with it unread sent a reset, and
+// vsftpd kept a partial file ("426 Failure reading network stream"). Every
+// upload must reach the server's disk whole, each one proved by the 226.
+func TestVsftpdUploads(t *testing.T) {
+	const uploads, size = 10, 3 << 20
+	for _, tc := range vsftpdCases[:2] {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServer(t, tc.opts)
+			c := s.dial(t, tc.implicit, nil)
+			ctx := context.Background()
+			for i := range uploads {
+				data := make([]byte, size+i)
+				rand.Read(data)
+				name := fmt.Sprintf("upload/big-%d.bin", i)
+				n, err := c.Store(ctx, name, bytes.NewReader(data))
+				if err != nil || n != int64(len(data)) {
+					t.Errorf("upload %d: STOR = %d, %v; want %d bytes", i, n, err, len(data))
+					continue
+				}
+				if d := c.LastData(); !d.Resumed || d.Version != tc.version {
+					t.Errorf("upload %d: data connection %+v; want it resumed on %v", i, d, tc.version)
+				}
+				got, err := os.ReadFile(filepath.Join(s.Root, name))
+				if err != nil || !bytes.Equal(got, data) {
+					t.Errorf("upload %d: the server stored %d of %d bytes (equal: %v), %v", i, len(got), len(data), bytes.Equal(got, data), err)
+				}
+			}
+			if err := c.Quit(ctx); err != nil {
+				t.Errorf("Quit: %v", err)
 			}
 		})
 	}
