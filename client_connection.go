@@ -287,7 +287,7 @@ func (c *clientConn) config() (*tls.Config, error) {
 	if src := c.copySource; src != nil {
 		c.sessions.CopyFrom(src.sessionsOf())
 	}
-	cfg.ClientSessionCache = c.sessions
+	cfg.ClientSessionCache = c.closing.sessionCache(c.sessions)
 	return cfg, nil
 }
 

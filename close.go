@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync/atomic"
 	"time"
+
+	"github.com/giotls/giotls/internal/sessioncache"
 )
 
 // Bounds of the graceful close: how long Close waits for the peer to end
@@ -24,6 +26,26 @@ const (
 type closeState struct {
 	busy         atomic.Int32 // Reads and Writes in progress
 	readDeadline atomic.Int64 // Unix nanoseconds; 0 for none
+	draining     atomic.Bool  // Close is reading what the peer still sends
+}
+
+// sessionCache wraps the connection's session adapter for crypto/tls so that
+// TLS 1.3 tickets crypto/tls meets while Close drains are dropped: the
+// session cache keeps its rule that a connection has tickets to give only
+// after the user read from it (SEMANTICS.md), and Close changes nothing there.
+func (s *closeState) sessionCache(sessions *sessioncache.ConnCache) tls.ClientSessionCache {
+	return drainingCache{sessions, &s.draining}
+}
+
+type drainingCache struct {
+	*sessioncache.ConnCache
+	draining *atomic.Bool
+}
+
+func (d drainingCache) Put(key string, cs *tls.ClientSessionState) {
+	if !d.draining.Load() {
+		d.ConnCache.Put(key, cs)
+	}
 }
 
 // noteReadDeadline records the user's read deadline, which also bounds the
@@ -75,6 +97,7 @@ func (c *clientConn) closeTLS(ctx context.Context, tc *tls.Conn) error {
 	c.mu.Unlock()
 	var drainErr error
 	if graceful && c.closing.busy.Load() == 0 {
+		c.closing.draining.Store(true)
 		if err := tc.CloseWrite(); err == nil {
 			drainErr = c.drain(ctx, tc)
 		}
@@ -93,7 +116,7 @@ func (c *clientConn) closeTLS(ctx context.Context, tc *tls.Conn) error {
 // its close_notify, the end of the stream or an error, at most
 // closeDrainLimit bytes, until the earliest of ctx's deadline (else
 // closeDrainTimeout from now) and the user's read deadline. TLS 1.3 session
-// tickets read here still reach the session cache.
+// tickets read here are dropped (see closeState.sessionCache).
 func (c *clientConn) drain(ctx context.Context, tc *tls.Conn) error {
 	deadline := time.Now().Add(closeDrainTimeout)
 	ctxDeadline, byCtx := ctx.Deadline()
