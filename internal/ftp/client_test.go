@@ -96,8 +96,11 @@ type fakeServer struct {
 	// receives what each upload's data connection carried.
 	storReply string
 	stored    chan serverUpload
-	files     map[string]string
-	commands  chan string
+	// refusal is the reply to a data connection that did not resume
+	// (vsftpd's 522 if empty).
+	refusal  string
+	files    map[string]string
+	commands chan string
 }
 
 func newFakeServer(t *testing.T) *fakeServer {
@@ -206,7 +209,7 @@ func (s *fakeServer) session(raw net.Conn) {
 			d.SetDeadline(time.Now().Add(10 * time.Second))
 			if err := tc.Handshake(); err != nil || !tc.ConnectionState().DidResume {
 				d.Close()
-				say("522 SSL connection failed: session reuse required")
+				s.refuse(say)
 				return
 			}
 			io.WriteString(tc, body)
@@ -244,6 +247,15 @@ func (s *fakeServer) session(raw net.Conn) {
 			say("502 %s not implemented", cmd)
 		}
 	}
+}
+
+// refuse answers a data connection that did not resume the session.
+func (s *fakeServer) refuse(say func(string, ...any)) {
+	if s.refusal != "" {
+		say("%s", s.refusal)
+		return
+	}
+	say("522 SSL connection failed: session reuse required")
 }
 
 func (s *fakeServer) config() Config {
@@ -457,6 +469,68 @@ func TestUploadNeedsTransferComplete(t *testing.T) {
 			var fe *Error
 			if !tc.ok && (!errors.As(err, &fe) || fmt.Sprint(fe.Code) != code) {
 				t.Errorf("Store = %d, %v; want the %s reply as an *Error", n, err, code)
+			}
+		})
+	}
+}
+
+// TestSessionReuseRefusal: a server that requires TLS session reuse on data
+// connections but issues no session tickets (proftpd's mod_tls with
+// TLSSessionTickets off: it resumes TLS 1.2 by session ID only, which
+// crypto/tls cannot do) refuses every data connection. The error must say
+// so, and what the server's operator can change, without -v; the server's
+// reply stays reachable.
+func TestSessionReuseRefusal(t *testing.T) {
+	proftpd := "425 Unable to build data connection: Operation not permitted"
+	vsftpd := "522 SSL connection failed: session reuse required"
+	for _, tc := range []struct {
+		name    string
+		version uint16
+		refusal string
+		code    int
+		want    []string
+	}{
+		{"TLS 1.2, proftpd", tls.VersionTLS12, proftpd, 425,
+			[]string{"requires TLS session reuse on data connections", "did not resume the control connection's TLS 1.2 session",
+				"resumes TLS 1.2 only with session tickets", "TLSSessionTickets on", "or TLS 1.3", proftpd}},
+		{"TLS 1.2, vsftpd", tls.VersionTLS12, vsftpd, 522,
+			[]string{"requires TLS session reuse on data connections", "resumes TLS 1.2 only with session tickets", vsftpd}},
+		{"TLS 1.3, proftpd", tls.VersionTLS13, proftpd, 425,
+			[]string{"requires TLS session reuse on data connections", "did not resume the control connection's TLS 1.3 session", proftpd}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newFakeServer(t)
+			s.cfg.MaxVersion = tc.version
+			s.cfg.SessionTicketsDisabled = true
+			s.refusal = tc.refusal
+			s.start()
+			ctx := context.Background()
+			c, err := Dial(ctx, s.config())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var got bytes.Buffer
+			_, err = c.Retrieve(ctx, "a.txt", &got)
+			if err == nil {
+				t.Fatal("Retrieve succeeded; want the refusal")
+			}
+			t.Log(err)
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\nlacks %q", err, w)
+				}
+			}
+			var ge *giotls.Error
+			if !errors.As(err, &ge) || ge.Code != giotls.ErrorMisc {
+				t.Errorf("error %v is not a *giotls.Error", err)
+			}
+			var fe *Error
+			if !errors.As(err, &fe) || fe.Code != tc.code {
+				t.Errorf("error %v does not hold the server's %d reply", err, tc.code)
+			}
+			if d := c.LastData(); d.Resumed || !d.CopiedSession {
+				t.Errorf("data connection %+v; want the session copied and not resumed", d)
 			}
 		})
 	}

@@ -181,6 +181,11 @@ func TestVsftpdRequiresSessionReuse(t *testing.T) {
 			if !errors.As(err, &fe) || fe.Code != 522 || !strings.Contains(fe.Message, "session reuse required") {
 				t.Fatalf("RETR without CopySessionState = %v; want 522 session reuse required", err)
 			}
+			var ge *giotls.Error
+			if !errors.As(err, &ge) || !strings.Contains(err.Error(), "requires TLS session reuse on data connections") ||
+				!strings.Contains(err.Error(), "session copying is off") {
+				t.Errorf("RETR without CopySessionState = %v; want a *giotls.Error explaining the refusal", err)
+			}
 			if d := c.LastData(); d.CopiedSession || d.Resumed {
 				t.Errorf("data connection %+v; want neither copied nor resumed", d)
 			}
