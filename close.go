@@ -3,8 +3,6 @@ package giotls
 import (
 	"context"
 	"crypto/tls"
-	"errors"
-	"net"
 	"sync/atomic"
 	"time"
 
@@ -97,10 +95,7 @@ func (c *clientConn) closeTLS(ctx context.Context, tc *tls.Conn) error {
 	c.mu.Unlock()
 	var drainErr error
 	if graceful && c.closing.busy.Load() == 0 {
-		c.closing.draining.Store(true)
-		if err := tc.CloseWrite(); err == nil {
-			drainErr = c.drain(ctx, tc)
-		}
+		drainErr = c.closeGracefully(ctx, tc)
 	}
 	err := tc.Close()
 	if err != nil && isClosedError(err) {
@@ -112,12 +107,14 @@ func (c *clientConn) closeTLS(ctx context.Context, tc *tls.Conn) error {
 	return err
 }
 
-// drain reads and discards what the peer sends after close_notify until
-// its close_notify, the end of the stream or an error, at most
-// closeDrainLimit bytes, until the earliest of ctx's deadline (else
-// closeDrainTimeout from now) and the user's read deadline. TLS 1.3 session
-// tickets read here are dropped (see closeState.sessionCache).
-func (c *clientConn) drain(ctx context.Context, tc *tls.Conn) error {
+// closeGracefully sends close_notify, then reads and discards what the peer
+// sends until its close_notify, the end of the stream or an error, at most
+// closeDrainLimit bytes. One deadline bounds both steps: ctx's (else
+// closeDrainTimeout from now), or the user's read deadline if earlier; ctx's
+// cancellation ends them too. TLS 1.3 session tickets read here are dropped
+// (see closeState.sessionCache). It returns an error only when ctx ended, or
+// its deadline passed, before the peer's end.
+func (c *clientConn) closeGracefully(ctx context.Context, tc *tls.Conn) error {
 	deadline := time.Now().Add(closeDrainTimeout)
 	ctxDeadline, byCtx := ctx.Deadline()
 	if byCtx {
@@ -128,30 +125,40 @@ func (c *clientConn) drain(ctx context.Context, tc *tls.Conn) error {
 			deadline, byCtx = user, false
 		}
 	}
-	c.base.SetReadDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { c.base.SetReadDeadline(time.Unix(1, 0)) })
+	// crypto/tls gives sending close_notify a write deadline of its own
+	// (five seconds); this ends it at ours.
+	bound, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	stop := context.AfterFunc(bound, func() { c.base.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
+	c.closing.draining.Store(true)
+	if err := tc.CloseWrite(); err != nil {
+		return c.closeBoundError(ctx, byCtx, deadline)
+	}
+	c.base.SetReadDeadline(deadline)
 	buf := make([]byte, 16<<10)
 	for total := 0; total < closeDrainLimit; {
 		n, err := tc.Read(buf)
 		total += n
-		if err == nil {
-			continue
+		if err != nil {
+			// close_notify, the end of the stream, a reset, or a bound.
+			return c.closeBoundError(ctx, byCtx, deadline)
 		}
-		// The read deadline set from ctx's may fire before ctx's timer.
-		var ne net.Error
-		timedOut := errors.As(err, &ne) && ne.Timeout()
-		if cerr := ctx.Err(); cerr != nil || (byCtx && timedOut) {
-			if cerr == nil {
-				cerr = context.DeadlineExceeded
-			}
-			return newError(ErrorMisc, cerr, "close: the peer had not ended the connection when the context ended; what it still sent was discarded")
-		}
-		// close_notify, the end of the stream, a reset, or Close's own
-		// bound: nothing more to wait for.
-		return nil
 	}
 	return nil
+}
+
+// closeBoundError is the error of a graceful close that stopped: ctx's if
+// ctx ended (its deadline may pass before its timer fires), nil otherwise.
+func (c *clientConn) closeBoundError(ctx context.Context, byCtx bool, deadline time.Time) error {
+	cerr := ctx.Err()
+	if cerr == nil && byCtx && !time.Now().Before(deadline) {
+		cerr = context.DeadlineExceeded
+	}
+	if cerr == nil {
+		return nil
+	}
+	return newError(ErrorMisc, cerr, "close: the peer had not ended the connection when the context ended; what it still sent was discarded")
 }
 
 // SetDeadline sets the base connection's deadlines; the read deadline also
