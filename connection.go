@@ -14,6 +14,16 @@ type Connection interface {
 	// implicitly. A failed handshake's error is returned again by every later
 	// call (sticky).
 	Handshake(ctx context.Context) error
+	// Close ends the connection. After a completed handshake it sends
+	// close_notify, then reads and discards what the peer still sends
+	// until the peer's close_notify or the end of the stream (at most
+	// 1 MiB, five seconds, or until the read deadline if earlier), then
+	// closes the base stream: closing a socket with unread data would
+	// reset it and lose what the peer had not read yet. Unread data is
+	// discarded. Before the handshake, or while another goroutine is in
+	// Read or Write, it closes at once. Later calls do nothing; I/O after
+	// it fails with an error matching net.ErrClosed.
+	Close() error
 	// CloseWrite sends close_notify and keeps reading.
 	CloseWrite() error
 	// CloseContext is Close with ctx bounding the wait for the peer's end
