@@ -34,11 +34,14 @@ func TestCloseDrainsPeer(t *testing.T) {
 	tests := []struct {
 		name    string
 		version uint16
-		extra   int // application data records the server sends first
+		extra   int  // application data records the server sends first
+		midway  bool // the server sends them after reading 1 MB instead
 	}{
-		{"TLS 1.3, session tickets only", tls.VersionTLS13, 0},
-		{"TLS 1.3, tickets and records", tls.VersionTLS13, 3},
-		{"TLS 1.2, records", tls.VersionTLS12, 3},
+		{"TLS 1.3, session tickets only", tls.VersionTLS13, 0, false},
+		{"TLS 1.3, tickets and records", tls.VersionTLS13, 3, false},
+		{"TLS 1.3, records while reading", tls.VersionTLS13, 3, true},
+		{"TLS 1.2, records", tls.VersionTLS12, 3, false},
+		{"TLS 1.2, records while reading", tls.VersionTLS12, 3, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,12 +54,27 @@ func TestCloseDrainsPeer(t *testing.T) {
 			cfg.ClientAuth = tls.RequestClientCert
 			saw := make(chan serverRead, 1)
 			srv := startTLSServer(t, "tcp4", cfg, func(c *tls.Conn) {
-				for i := range tt.extra {
-					c.Write(bytes.Repeat([]byte{byte(i)}, 1000))
+				send := func() {
+					for i := range tt.extra {
+						c.Write(bytes.Repeat([]byte{byte(i)}, 1000))
+					}
+				}
+				if !tt.midway {
+					send()
 				}
 				// Not reading yet: the client's writes fill the buffers.
 				time.Sleep(300 * time.Millisecond)
-				n, err := slowRead(c)
+				var n int64
+				var err error
+				if tt.midway {
+					n, err = io.CopyN(io.Discard, c, 1<<20)
+					send()
+				}
+				if err == nil {
+					var rest int64
+					rest, err = slowRead(c)
+					n += rest
+				}
 				saw <- serverRead{n, err}
 			})
 			c := srv.dial(t, localhost(srv.Addr.Port()))
