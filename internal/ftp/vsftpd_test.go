@@ -231,3 +231,31 @@ func TestVsftpdUploads(t *testing.T) {
 		})
 	}
 }
+
+// TestVsftpdSessionIDOnly: vsftpd on TLS 1.2 issuing no session tickets
+// resumes by session ID only, which crypto/tls cannot do, so it refuses
+// every data connection (522). The error says why and what the server's
+// operator can change.
+func TestVsftpdSessionIDOnly(t *testing.T) {
+	s := startServer(t, peer.VsftpdOptions{MaxTLS12: true, NoSessionTickets: true})
+	c := s.dial(t, false, nil)
+	var out bytes.Buffer
+	_, err := c.Retrieve(context.Background(), "hello.txt", &out)
+	var fe *Error
+	var ge *giotls.Error
+	if !errors.As(err, &fe) || fe.Code != 522 || !errors.As(err, &ge) {
+		t.Fatalf("RETR = %v; want vsftpd's 522 inside a *giotls.Error", err)
+	}
+	for _, w := range []string{"requires TLS session reuse on data connections", "did not resume the control connection's TLS 1.2 session",
+		"resumes TLS 1.2 only with session tickets", "TLSSessionTickets on", "or TLS 1.3"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q\nlacks %q", err, w)
+		}
+	}
+	if d := c.LastData(); d.Resumed || !d.CopiedSession || d.Version != giotls.ProtocolVersionTLS12 {
+		t.Errorf("data connection %+v; want TLS 1.2, the session copied, not resumed", d)
+	}
+	if out.Len() != 0 {
+		t.Errorf("got %q from a refused data connection", out.Bytes())
+	}
+}
