@@ -9,10 +9,10 @@ import (
 	"github.com/giotls/giotls/internal/sessioncache"
 )
 
-// Bounds of the graceful close: how long Close waits for the peer to end
-// its side after close_notify, and how much of what it still sends Close
-// reads and discards. crypto/tls bounds sending close_notify by the same
-// five seconds.
+// Bounds of the graceful close: how long Close may take to send
+// close_notify and wait for the peer's end (crypto/tls alone gives sending
+// close_notify five seconds too), and how much of what the peer still sends
+// Close reads and discards.
 const (
 	closeDrainTimeout = 5 * time.Second
 	closeDrainLimit   = 1 << 20
@@ -78,8 +78,9 @@ func (c *clientConn) CloseContext(ctx context.Context) error {
 
 // closeTLS ends a connection whose handshake started. Ending after writing
 // must not reset the connection: a socket closed with unread data makes the
-// kernel send a reset (RFC 1122, section 4.2.2.13), and the peer then loses
-// what it had not read yet (vsftpd drops the FTPS upload). So, as
+// kernel send a reset (RFC 1122, section 4.2.2.13), which throws away what
+// had not reached the peer yet and fails the peer's next read (vsftpd then
+// drops the FTPS upload). So, as
 // RFC 8446, section 6.1 has each side do, it sends close_notify, then reads
 // and discards what the peer still sends until the peer's close_notify or
 // the end of the stream, bounded in time and bytes, and only then closes.
