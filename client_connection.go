@@ -24,6 +24,7 @@ type clientConn struct {
 
 	tlsConn atomic.Pointer[tls.Conn]
 	closed  atomic.Bool
+	closing closeState // for the graceful close (close.go)
 
 	hsMu        sync.Mutex
 	hsGoroutine atomic.Uint64 // the goroutine running a user callback, 0 when none
@@ -286,7 +287,7 @@ func (c *clientConn) config() (*tls.Config, error) {
 	if src := c.copySource; src != nil {
 		c.sessions.CopyFrom(src.sessionsOf())
 	}
-	cfg.ClientSessionCache = c.sessions
+	cfg.ClientSessionCache = c.closing.sessionCache(c.sessions)
 	return cfg, nil
 }
 
@@ -336,6 +337,8 @@ func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
 // close_notify from the server gives io.EOF; a TCP close without one gives
 // ErrEOF while require-close-notify is set, io.EOF otherwise.
 func (c *clientConn) Read(p []byte) (int, error) {
+	c.closing.busy.Add(1)
+	defer c.closing.busy.Add(-1)
 	tc, err := c.established("read")
 	if err != nil {
 		return 0, err
@@ -368,6 +371,8 @@ func (c *clientConn) recordFatal(err error) {
 // Write writes application data, running the handshake first if needed. It
 // fails with the error of a fatal alert Read met.
 func (c *clientConn) Write(p []byte) (int, error) {
+	c.closing.busy.Add(1)
+	defer c.closing.busy.Add(-1)
 	tc, err := c.established("write")
 	if err != nil {
 		return 0, err
@@ -397,22 +402,18 @@ func (c *clientConn) established(op string) (*tls.Conn, error) {
 	return c.tlsConn.Load(), nil
 }
 
-// Close sends close_notify if the handshake completed, then closes the base
-// connection. Closing again does nothing; I/O afterwards fails with an error
-// matching net.ErrClosed.
+// Close ends the connection without discarding what the peer still has to
+// say: after a completed handshake it sends close_notify, then reads and
+// discards what the peer sends until the peer's close_notify or the end of
+// the stream (at most 1 MiB, for at most five seconds or until the read
+// deadline set, if earlier), then closes the base connection (close.go).
+// Unread application data is lost either way; what Close avoids is the
+// reset a socket closed with unread data sends, which makes the peer lose
+// what it had not read yet. Before a completed handshake, or while another
+// goroutine is in Read or Write, it closes at once. Closing again does
+// nothing; I/O afterwards fails with an error matching net.ErrClosed.
 func (c *clientConn) Close() error {
-	if c.closed.Swap(true) {
-		return nil
-	}
-	tc := c.tlsConn.Load()
-	if tc == nil {
-		return c.base.Close()
-	}
-	err := tc.Close()
-	if err != nil && isClosedError(err) {
-		return nil
-	}
-	return err
+	return c.CloseContext(context.Background())
 }
 
 // CloseWrite sends close_notify (running the handshake first if needed) and

@@ -9,8 +9,6 @@ import (
 
 func (c *clientConn) LocalAddr() net.Addr                { return c.base.LocalAddr() }
 func (c *clientConn) RemoteAddr() net.Addr               { return c.base.RemoteAddr() }
-func (c *clientConn) SetDeadline(t time.Time) error      { return c.base.SetDeadline(t) }
-func (c *clientConn) SetReadDeadline(t time.Time) error  { return c.base.SetReadDeadline(t) }
 func (c *clientConn) SetWriteDeadline(t time.Time) error { return c.base.SetWriteDeadline(t) }
 func (c *clientConn) BaseIOStream() net.Conn             { return c.base }
 

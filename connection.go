@@ -14,8 +14,22 @@ type Connection interface {
 	// implicitly. A failed handshake's error is returned again by every later
 	// call (sticky).
 	Handshake(ctx context.Context) error
+	// Close ends the connection. After a completed handshake it sends
+	// close_notify, then reads and discards what the peer still sends
+	// until the peer's close_notify or the end of the stream (at most
+	// 1 MiB, five seconds, or until the read deadline if earlier), then
+	// closes the base stream: closing a socket with unread data would
+	// reset it and lose what the peer had not read yet. Unread data is
+	// discarded. Before the handshake, or while another goroutine is in
+	// Read or Write, it closes at once. Later calls do nothing; I/O after
+	// it fails with an error matching net.ErrClosed.
+	Close() error
 	// CloseWrite sends close_notify and keeps reading.
 	CloseWrite() error
+	// CloseContext is Close with ctx bounding the wait for the peer's end
+	// (its deadline replaces Close's five seconds); it reports ctx's error
+	// if ctx ended first. The connection is closed either way.
+	CloseContext(ctx context.Context) error
 	// BaseIOStream returns the connection TLS runs over.
 	BaseIOStream() net.Conn
 	// Certificate returns the certificate this side presents, nil for none.

@@ -92,6 +92,13 @@ type fakeServer struct {
 	noEPSV   bool
 	noAuth   bool
 	truncate bool // end data connections without close_notify
+	// storReply is the final reply to STOR ("226 done" if empty); stored
+	// receives what each upload's data connection carried.
+	storReply string
+	stored    chan serverUpload
+	// refusal is the reply to a data connection that did not resume
+	// (vsftpd's 522 if empty).
+	refusal  string
 	files    map[string]string
 	commands chan string
 }
@@ -109,6 +116,7 @@ func newFakeServer(t *testing.T) *fakeServer {
 		db:       giotls.NewDatabase([]*x509.Certificate{ca.Cert}),
 		files:    map[string]string{"a.txt": "alpha\n"},
 		commands: make(chan string, 100),
+		stored:   make(chan serverUpload, 10),
 	}
 	t.Cleanup(func() { ln.Close() })
 	return s
@@ -201,7 +209,7 @@ func (s *fakeServer) session(raw net.Conn) {
 			d.SetDeadline(time.Now().Add(10 * time.Second))
 			if err := tc.Handshake(); err != nil || !tc.ConnectionState().DidResume {
 				d.Close()
-				say("522 SSL connection failed: session reuse required")
+				s.refuse(say)
 				return
 			}
 			io.WriteString(tc, body)
@@ -211,6 +219,27 @@ func (s *fakeServer) session(raw net.Conn) {
 				tc.Close()
 			}
 			say("226 done")
+		case "STOR":
+			d, err := dataLn.Accept()
+			if err != nil {
+				return
+			}
+			say("150 send it")
+			tc := tls.Server(d, s.cfg)
+			d.SetDeadline(time.Now().Add(10 * time.Second))
+			if err := tc.Handshake(); err != nil || !tc.ConnectionState().DidResume {
+				d.Close()
+				say("522 SSL connection failed: session reuse required")
+				return
+			}
+			n, err := io.Copy(io.Discard, tc) // nil: it ended with close_notify
+			tc.Close()
+			s.stored <- serverUpload{n, err}
+			if s.storReply == "" {
+				say("226 done")
+			} else {
+				say("%s", s.storReply)
+			}
 		case "QUIT":
 			say("221 bye")
 			return
@@ -218,6 +247,15 @@ func (s *fakeServer) session(raw net.Conn) {
 			say("502 %s not implemented", cmd)
 		}
 	}
+}
+
+// refuse answers a data connection that did not resume the session.
+func (s *fakeServer) refuse(say func(string, ...any)) {
+	if s.refusal != "" {
+		say("%s", s.refusal)
+		return
+	}
+	say("522 SSL connection failed: session reuse required")
 }
 
 func (s *fakeServer) config() Config {
@@ -387,5 +425,113 @@ func TestTruncatedDownload(t *testing.T) {
 	_, err = c.Retrieve(ctx, "a.txt", &got)
 	if !errors.Is(err, giotls.ErrEOF) || !strings.Contains(err.Error(), "replied 226") {
 		t.Errorf("Retrieve = %v; want giotls.ErrEOF despite the 226", err)
+	}
+}
+
+// serverUpload is what the fake server read from an upload's data connection.
+type serverUpload struct {
+	n   int64
+	err error
+}
+
+// TestUploadNeedsTransferComplete: an upload ends with close_notify, which
+// the server sees; it succeeds only on a transfer-complete reply (226, or
+// 250), not on any other positive one.
+func TestUploadNeedsTransferComplete(t *testing.T) {
+	for _, tc := range []struct {
+		reply string
+		ok    bool
+	}{
+		{"226 Transfer complete", true},
+		{"250 File stored", true},
+		{"200 Whatever", false},
+		{"451 Local error", false},
+	} {
+		t.Run(tc.reply, func(t *testing.T) {
+			s := newFakeServer(t)
+			s.storReply = tc.reply
+			s.start()
+			ctx := context.Background()
+			c, err := Dial(ctx, s.config())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			data := bytes.Repeat([]byte("upload "), 10000)
+			n, err := c.Store(ctx, "up.bin", bytes.NewReader(data))
+			if got := <-s.stored; got.n != int64(len(data)) || got.err != nil {
+				t.Errorf("the server read %d of %d bytes, then %v; want all, then close_notify", got.n, len(data), got.err)
+			}
+			if tc.ok && (err != nil || n != int64(len(data))) {
+				t.Errorf("Store = %d, %v; want %d bytes, no error", n, err, len(data))
+			}
+			code, _, _ := strings.Cut(tc.reply, " ")
+			var fe *Error
+			if !tc.ok && (!errors.As(err, &fe) || fmt.Sprint(fe.Code) != code) {
+				t.Errorf("Store = %d, %v; want the %s reply as an *Error", n, err, code)
+			}
+		})
+	}
+}
+
+// TestSessionReuseRefusal: a server that requires TLS session reuse on data
+// connections but issues no session tickets (proftpd's mod_tls with
+// TLSSessionTickets off: it resumes TLS 1.2 by session ID only, which
+// crypto/tls cannot do) refuses every data connection. The error must say
+// so, and what the server's operator can change, without -v; the server's
+// reply stays reachable.
+func TestSessionReuseRefusal(t *testing.T) {
+	proftpd := "425 Unable to build data connection: Operation not permitted"
+	vsftpd := "522 SSL connection failed: session reuse required"
+	for _, tc := range []struct {
+		name    string
+		version uint16
+		refusal string
+		code    int
+		want    []string
+	}{
+		{"TLS 1.2, proftpd", tls.VersionTLS12, proftpd, 425,
+			[]string{"requires TLS session reuse on data connections", "did not resume the control connection's TLS 1.2 session",
+				"resumes TLS 1.2 only with session tickets", "TLSSessionTickets on", "or TLS 1.3", proftpd}},
+		{"TLS 1.2, vsftpd", tls.VersionTLS12, vsftpd, 522,
+			[]string{"requires TLS session reuse on data connections", "resumes TLS 1.2 only with session tickets", vsftpd}},
+		{"TLS 1.3, proftpd", tls.VersionTLS13, proftpd, 425,
+			[]string{"requires TLS session reuse on data connections", "did not resume the control connection's TLS 1.3 session", proftpd}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newFakeServer(t)
+			s.cfg.MaxVersion = tc.version
+			s.cfg.SessionTicketsDisabled = true
+			s.refusal = tc.refusal
+			s.start()
+			ctx := context.Background()
+			c, err := Dial(ctx, s.config())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			var got bytes.Buffer
+			_, err = c.Retrieve(ctx, "a.txt", &got)
+			if err == nil {
+				t.Fatal("Retrieve succeeded; want the refusal")
+			}
+			t.Log(err)
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\nlacks %q", err, w)
+				}
+			}
+			var ge *giotls.Error
+			if !errors.As(err, &ge) || ge.Code != giotls.ErrorMisc {
+				t.Errorf("error %v is not a *giotls.Error", err)
+			}
+			var fe *Error
+			if !errors.As(err, &fe) || fe.Code != tc.code {
+				t.Errorf("error %v does not hold the server's %d reply", err, tc.code)
+			}
+			if d := c.LastData(); d.Resumed || !d.CopiedSession {
+				t.Errorf("data connection %+v; want the session copied and not resumed", d)
+			}
+		})
 	}
 }

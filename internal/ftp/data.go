@@ -114,9 +114,10 @@ func parsePASV(msg string) (int, error) {
 // resuming the control connection's session, fn, and the final reply.
 //
 // The server's word wins: if the final reply is negative, the error is an
-// *Error with that code (522 when the server refused a data connection
-// that did not resume the session), wrapping whatever went wrong on the
-// data connection.
+// *Error with that code, wrapping whatever went wrong on the data
+// connection; when the reply refuses a data connection that did not resume
+// the session (vsftpd's 522, proftpd's 425), a *giotls.Error explaining it
+// wraps that *Error (see reuseRefusal).
 func (c *Client) transfer(ctx context.Context, line string, fn func(io.ReadWriter) (int64, error)) (int64, error) {
 	base, method, err := c.passive(ctx)
 	if err != nil {
@@ -142,7 +143,15 @@ func (c *Client) transfer(ctx context.Context, line string, fn func(io.ReadWrite
 	case rerr != nil:
 		return n, rerr
 	case code/100 != 2:
-		return n, &Error{Command: name, Code: code, Message: msg, Err: derr}
+		fe := &Error{Command: name, Code: code, Message: msg, Err: derr}
+		if refusal := c.reuseRefusal(fe, c.last); refusal != nil {
+			return n, refusal
+		}
+		return n, fe
+	case name == "STOR" && code != 226 && code != 250:
+		// Only "transfer complete" (RFC 959, section 5.4: 226, or 250
+		// "file action completed") says the server has the whole file.
+		return n, &Error{Command: name, Code: code, Message: msg + " (not a transfer-complete reply: the upload is not known to be whole)", Err: derr}
 	case derr != nil:
 		return n, fmt.Errorf("ftp: %s: the server replied %d, but the data connection failed: %w", name, code, derr)
 	}
@@ -183,9 +192,16 @@ func (c *Client) data(ctx context.Context, base net.Conn, method string, upload 
 		return n, err
 	}
 	if upload {
-		conn.SetDeadline(time.Now().Add(c.cfg.Timeout))
-		if err := conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-			return n, err
+		// close_notify tells the server the file is complete; then wait
+		// for its end of the connection and read what it still sends (a
+		// TLS 1.3 ticket from vsftpd), so that closing does not reset the
+		// connection and lose the file's tail (issue 14). The 226 on the
+		// control connection is the proof that the file is whole.
+		cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+		err := conn.CloseContext(cctx)
+		cancel()
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			return n, fmt.Errorf("ending the upload: %w", err)
 		}
 	}
 	return n, nil

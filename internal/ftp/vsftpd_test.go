@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -180,6 +181,11 @@ func TestVsftpdRequiresSessionReuse(t *testing.T) {
 			if !errors.As(err, &fe) || fe.Code != 522 || !strings.Contains(fe.Message, "session reuse required") {
 				t.Fatalf("RETR without CopySessionState = %v; want 522 session reuse required", err)
 			}
+			var ge *giotls.Error
+			if !errors.As(err, &ge) || !strings.Contains(err.Error(), "requires TLS session reuse on data connections") ||
+				!strings.Contains(err.Error(), "session copying is off") {
+				t.Errorf("RETR without CopySessionState = %v; want a *giotls.Error explaining the refusal", err)
+			}
 			if d := c.LastData(); d.CopiedSession || d.Resumed {
 				t.Errorf("data connection %+v; want neither copied nor resumed", d)
 			}
@@ -187,5 +193,69 @@ func TestVsftpdRequiresSessionReuse(t *testing.T) {
 				t.Errorf("got %q from a refused data connection", out.Bytes())
 			}
 		})
+	}
+}
+
+// TestVsftpdUploads is issue 14's data loss: after a resumed TLS 1.3
+// handshake vsftpd sends a session ticket on the data connection, which an
+// upload never reads; closing the socket with it unread sent a reset, and
+// vsftpd kept a partial file ("426 Failure reading network stream"). Every
+// upload must reach the server's disk whole, each one proved by the 226.
+func TestVsftpdUploads(t *testing.T) {
+	const uploads, size = 10, 3 << 20
+	for _, tc := range vsftpdCases[:2] {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startServer(t, tc.opts)
+			c := s.dial(t, tc.implicit, nil)
+			ctx := context.Background()
+			for i := range uploads {
+				data := make([]byte, size+i)
+				rand.Read(data)
+				name := fmt.Sprintf("upload/big-%d.bin", i)
+				n, err := c.Store(ctx, name, bytes.NewReader(data))
+				if err != nil || n != int64(len(data)) {
+					t.Errorf("upload %d: STOR = %d, %v; want %d bytes", i, n, err, len(data))
+					continue
+				}
+				if d := c.LastData(); !d.Resumed || d.Version != tc.version {
+					t.Errorf("upload %d: data connection %+v; want it resumed on %v", i, d, tc.version)
+				}
+				got, err := os.ReadFile(filepath.Join(s.Root, name))
+				if err != nil || !bytes.Equal(got, data) {
+					t.Errorf("upload %d: the server stored %d of %d bytes (equal: %v), %v", i, len(got), len(data), bytes.Equal(got, data), err)
+				}
+			}
+			if err := c.Quit(ctx); err != nil {
+				t.Errorf("Quit: %v", err)
+			}
+		})
+	}
+}
+
+// TestVsftpdSessionIDOnly: vsftpd on TLS 1.2 issuing no session tickets
+// resumes by session ID only, which crypto/tls cannot do, so it refuses
+// every data connection (522). The error says why and what the server's
+// operator can change.
+func TestVsftpdSessionIDOnly(t *testing.T) {
+	s := startServer(t, peer.VsftpdOptions{MaxTLS12: true, NoSessionTickets: true})
+	c := s.dial(t, false, nil)
+	var out bytes.Buffer
+	_, err := c.Retrieve(context.Background(), "hello.txt", &out)
+	var fe *Error
+	var ge *giotls.Error
+	if !errors.As(err, &fe) || fe.Code != 522 || !errors.As(err, &ge) {
+		t.Fatalf("RETR = %v; want vsftpd's 522 inside a *giotls.Error", err)
+	}
+	for _, w := range []string{"requires TLS session reuse on data connections", "did not resume the control connection's TLS 1.2 session",
+		"resumes TLS 1.2 only with session tickets", "TLSSessionTickets on", "or TLS 1.3"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q\nlacks %q", err, w)
+		}
+	}
+	if d := c.LastData(); d.Resumed || !d.CopiedSession || d.Version != giotls.ProtocolVersionTLS12 {
+		t.Errorf("data connection %+v; want TLS 1.2, the session copied, not resumed", d)
+	}
+	if out.Len() != 0 {
+		t.Errorf("got %q from a refused data connection", out.Bytes())
 	}
 }

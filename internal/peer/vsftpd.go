@@ -22,6 +22,11 @@ type VsftpdOptions struct {
 	// it is done through OpenSSL's own configuration: OPENSSL_CONF pointing
 	// to a file whose system_default section says MaxProtocol = TLSv1.2.
 	MaxTLS12 bool
+	// NoSessionTickets makes OpenSSL issue no session tickets (Options =
+	// -SessionTicket, through OPENSSL_CONF as MaxTLS12): TLS 1.2 sessions
+	// then resume by session ID only, as proftpd's mod_tls with
+	// TLSSessionTickets off.
+	NoSessionTickets bool
 	// Extra lines are appended to the configuration as they are.
 	Extra []string
 }
@@ -134,17 +139,23 @@ func StartVsftpd(tb testing.TB, o VsftpdOptions) *Vsftpd {
 		tb.Fatal(err)
 	}
 	var env []string
-	if o.MaxTLS12 {
+	if o.MaxTLS12 || o.NoSessionTickets {
 		sslConf := filepath.Join(dir, "openssl.cnf")
-		text := strings.Join([]string{
+		settings := []string{
 			"openssl_conf = giotls_test",
 			"[giotls_test]",
 			"ssl_conf = giotls_ssl",
 			"[giotls_ssl]",
 			"system_default = giotls_system_default",
 			"[giotls_system_default]",
-			"MaxProtocol = TLSv1.2",
-		}, "\n") + "\n"
+		}
+		if o.MaxTLS12 {
+			settings = append(settings, "MaxProtocol = TLSv1.2")
+		}
+		if o.NoSessionTickets {
+			settings = append(settings, "Options = -SessionTicket")
+		}
+		text := strings.Join(settings, "\n") + "\n"
 		if err := os.WriteFile(sslConf, []byte(text), 0o644); err != nil {
 			tb.Fatal(err)
 		}

@@ -1,0 +1,177 @@
+package giotls
+
+import (
+	"context"
+	"crypto/tls"
+	"sync/atomic"
+	"time"
+
+	"github.com/giotls/giotls/internal/sessioncache"
+)
+
+// Bounds of the graceful close: how long Close may take to send
+// close_notify and wait for the peer's end (crypto/tls alone gives sending
+// close_notify five seconds too), and how much of what the peer still sends
+// Close reads and discards.
+const (
+	closeDrainTimeout = 5 * time.Second
+	closeDrainLimit   = 1 << 20
+)
+
+// closeState is what the graceful close needs to know about the
+// connection: whether another goroutine is inside Read or Write, and the
+// read deadline the user set.
+type closeState struct {
+	busy         atomic.Int32 // Reads and Writes in progress
+	readDeadline atomic.Int64 // Unix nanoseconds; 0 for none
+	draining     atomic.Bool  // Close is reading what the peer still sends
+}
+
+// sessionCache wraps the connection's session adapter for crypto/tls so that
+// TLS 1.3 tickets crypto/tls meets while Close drains are dropped: the
+// session cache keeps its rule that a connection has tickets to give only
+// after the user read from it (SEMANTICS.md), and Close changes nothing there.
+func (s *closeState) sessionCache(sessions *sessioncache.ConnCache) tls.ClientSessionCache {
+	return drainingCache{sessions, &s.draining}
+}
+
+type drainingCache struct {
+	*sessioncache.ConnCache
+	draining *atomic.Bool
+}
+
+func (d drainingCache) Put(key string, cs *tls.ClientSessionState) {
+	if !d.draining.Load() {
+		d.ConnCache.Put(key, cs)
+	}
+}
+
+// noteReadDeadline records the user's read deadline, which also bounds the
+// drain. Times past what UnixNano holds count as none.
+func (s *closeState) noteReadDeadline(t time.Time) {
+	if t.IsZero() || t.Year() > 2200 {
+		s.readDeadline.Store(0)
+		return
+	}
+	s.readDeadline.Store(t.UnixNano())
+}
+
+// CloseContext ends the connection gracefully, as Close does, with ctx
+// bounding the wait for the peer: its deadline replaces Close's five
+// seconds (an earlier read deadline set on the connection still applies),
+// and cancelling it stops the wait. It returns an error matching ctx's
+// error when ctx ended before the peer did; the connection is closed all
+// the same.
+func (c *clientConn) CloseContext(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if c.closed.Swap(true) {
+		return nil
+	}
+	tc := c.tlsConn.Load()
+	if tc == nil {
+		return c.base.Close()
+	}
+	return c.closeTLS(ctx, tc)
+}
+
+// closeTLS ends a connection whose handshake started. Ending after writing
+// must not reset the connection: a socket closed with unread data makes the
+// kernel send a reset (RFC 1122, section 4.2.2.13), which throws away what
+// had not reached the peer yet and fails the peer's next read (vsftpd then
+// drops the FTPS upload). So, as
+// RFC 8446, section 6.1 has each side do, it sends close_notify, then reads
+// and discards what the peer still sends until the peer's close_notify or
+// the end of the stream, bounded in time and bytes, and only then closes.
+//
+// It closes at once (close_notify only, as crypto/tls does) when the
+// handshake did not complete, when Read met a fatal alert (RFC 8446,
+// section 6.2: close immediately), and when another goroutine is inside
+// Read or Write: Close then serves to break that call, and waiting would
+// contend with it.
+func (c *clientConn) closeTLS(ctx context.Context, tc *tls.Conn) error {
+	c.mu.Lock()
+	graceful := c.hsComplete && c.fatal == nil
+	c.mu.Unlock()
+	var drainErr error
+	if graceful && c.closing.busy.Load() == 0 {
+		drainErr = c.closeGracefully(ctx, tc)
+	}
+	err := tc.Close()
+	if err != nil && isClosedError(err) {
+		err = nil
+	}
+	if err == nil {
+		err = drainErr
+	}
+	return err
+}
+
+// closeGracefully sends close_notify, then reads and discards what the peer
+// sends until its close_notify, the end of the stream or an error, at most
+// closeDrainLimit bytes. One deadline bounds both steps: ctx's (else
+// closeDrainTimeout from now), or the user's read deadline if earlier; ctx's
+// cancellation ends them too. TLS 1.3 session tickets read here are dropped
+// (see closeState.sessionCache). It returns an error only when ctx ended, or
+// its deadline passed, before the peer's end.
+func (c *clientConn) closeGracefully(ctx context.Context, tc *tls.Conn) error {
+	deadline := time.Now().Add(closeDrainTimeout)
+	ctxDeadline, byCtx := ctx.Deadline()
+	if byCtx {
+		deadline = ctxDeadline
+	}
+	if ns := c.closing.readDeadline.Load(); ns != 0 {
+		if user := time.Unix(0, ns); user.Before(deadline) {
+			deadline, byCtx = user, false
+		}
+	}
+	// crypto/tls gives sending close_notify a write deadline of its own
+	// (five seconds); this ends it at ours.
+	bound, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	stop := context.AfterFunc(bound, func() { c.base.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	c.closing.draining.Store(true)
+	if err := tc.CloseWrite(); err != nil {
+		return c.closeBoundError(ctx, byCtx, deadline)
+	}
+	c.base.SetReadDeadline(deadline)
+	buf := make([]byte, 16<<10)
+	for total := 0; total < closeDrainLimit; {
+		n, err := tc.Read(buf)
+		total += n
+		if err != nil {
+			// close_notify, the end of the stream, a reset, or a bound.
+			return c.closeBoundError(ctx, byCtx, deadline)
+		}
+	}
+	return nil
+}
+
+// closeBoundError is the error of a graceful close that stopped: ctx's if
+// ctx ended (its deadline may pass before its timer fires), nil otherwise.
+func (c *clientConn) closeBoundError(ctx context.Context, byCtx bool, deadline time.Time) error {
+	cerr := ctx.Err()
+	if cerr == nil && byCtx && !time.Now().Before(deadline) {
+		cerr = context.DeadlineExceeded
+	}
+	if cerr == nil {
+		return nil
+	}
+	return newError(ErrorMisc, cerr, "close: the peer had not ended the connection when the context ended; what it still sent was discarded")
+}
+
+// SetDeadline sets the base connection's deadlines; the read deadline also
+// bounds Close's wait.
+func (c *clientConn) SetDeadline(t time.Time) error {
+	c.closing.noteReadDeadline(t)
+	return c.base.SetDeadline(t)
+}
+
+// SetReadDeadline sets the base connection's read deadline, which also
+// bounds Close's wait.
+func (c *clientConn) SetReadDeadline(t time.Time) error {
+	c.closing.noteReadDeadline(t)
+	return c.base.SetReadDeadline(t)
+}
