@@ -316,8 +316,9 @@ func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
 }
 
 // Read reads application data, running the handshake first if needed. A
-// close_notify from the server gives io.EOF; a TCP close without one gives
-// ErrEOF while require-close-notify is set, io.EOF otherwise.
+// close_notify from the server gives io.EOF itself; a TCP close without one
+// gives ErrEOF while require-close-notify is set (a truncation, which never
+// matches io.EOF: see Error.Unwrap), io.EOF otherwise.
 func (c *clientConn) Read(p []byte) (int, error) {
 	tc, err := c.established("read")
 	if err != nil {

@@ -90,7 +90,9 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code
 }
 
-// Sentinels for errors.Is, one per ErrorCode.
+// Sentinels for errors.Is, one per ErrorCode. ErrEOF (a stream truncated:
+// the peer closed without close_notify) does not match io.EOF, and no *Error
+// does: a clean end is io.EOF itself.
 var (
 	ErrUnavailable            error = &Error{Code: ErrorUnavailable, Message: "TLS support is not available"}
 	ErrMisc                   error = &Error{Code: ErrorMisc, Message: "TLS error"}
