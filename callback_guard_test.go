@@ -253,3 +253,47 @@ func TestHandshakeWaitHonoursContext(t *testing.T) {
 	c.Close()
 	<-hsDone
 }
+
+// TestCloseCancelsInteraction: an Interaction waiting for a person (here,
+// for its context) during a handshake sees its context done on Close, and
+// the handshake ends within 0.5 s.
+func TestCloseCancelsInteraction(t *testing.T) {
+	p := newClientAuthPKI(t)
+	srv := startClientAuthServer(t, p, tls.VersionTLS13, tls.RequireAndVerifyClientCert, p.caA.Cert)
+	c := srv.connect(t, p, nil)
+	asked, sawDone := make(chan struct{}), make(chan error, 1)
+	c.SetInteraction(&testInteraction{requestCertificate: func(ctx context.Context, _ Connection) (InteractionResult, error) {
+		close(asked)
+		select {
+		case <-ctx.Done():
+			sawDone <- context.Cause(ctx)
+			return InteractionFailed, ctx.Err()
+		case <-time.After(20 * time.Second): // only so that a regression ends
+			sawDone <- errors.New("the Interaction's context was never cancelled")
+			return InteractionUnhandled, nil
+		}
+	}})
+	hsDone := make(chan error, 1)
+	go func() { hsDone <- c.Handshake(context.Background()) }()
+	select {
+	case <-asked:
+	case err := <-hsDone:
+		t.Fatalf("Handshake = %v before asking the Interaction", err)
+	}
+	closed := time.Now()
+	c.Close()
+	select {
+	case err := <-hsDone:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Handshake after Close = %v, want net.ErrClosed", err)
+		}
+		if d := time.Since(closed); d > 500*time.Millisecond {
+			t.Errorf("Handshake ended %v after Close, want within 0.5 s", d)
+		}
+		if err := <-sawDone; !errors.Is(err, net.ErrClosed) {
+			t.Errorf("the Interaction's context ended with %v, want the cause net.ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Handshake still blocked 5 s after Close")
+	}
+}
