@@ -104,10 +104,10 @@ func (c *clientConn) ioError(op string, err error) error {
 	switch {
 	case errors.Is(err, io.EOF):
 		// crypto/tls gives io.EOF both for close_notify and for a TCP
-		// close at a record boundary; the transport knows which. A base
-		// stream's own wrapped io.EOF is a TCP close too. Either way the
-		// caller gets io.EOF itself (a clean end) or ErrEOF, which does
-		// not match io.EOF (see Error.Unwrap).
+		// close at a record boundary; the transport knows which. (It
+		// hands crypto/tls io.EOF itself; a wrapped one reaching here
+		// anyway is taken as a TCP close.) The caller gets io.EOF itself
+		// (a clean end) or ErrEOF, which does not match io.EOF.
 		if (err != io.EOF || c.tr.SawEOF()) && c.RequireCloseNotify() {
 			return newError(ErrorEOF, err, "TLS connection closed unexpectedly")
 		}
