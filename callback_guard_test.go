@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
@@ -53,7 +54,7 @@ func TestCallbackGuardNested(t *testing.T) {
 	for _, entry := range entries {
 		for _, op := range ops {
 			for depth := range 3 {
-				t.Run(entry+"/"+op.name+"/depth"+string(rune('0'+depth)), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/%s/depth%d", entry, op.name, depth), func(t *testing.T) {
 					var c ClientConnection
 					if entry == "RequestCertificate" {
 						c = authSrv.connect(t, p, nil)
