@@ -298,3 +298,78 @@ func TestCloseCancelsInteraction(t *testing.T) {
 		t.Fatal("Handshake still blocked 5 s after Close")
 	}
 }
+
+// releasedDatabase verifies every chain with no flags, once release is
+// closed.
+type releasedDatabase struct {
+	started, release chan struct{}
+}
+
+func (d *releasedDatabase) VerifyChain(ctx context.Context, _ *Certificate, _ Purpose, _ Connectable, _ Interaction) (CertificateFlags, error) {
+	close(d.started)
+	select {
+	case <-d.release:
+		return 0, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+func (d *releasedDatabase) LookupCertificateIssuer(context.Context, *Certificate, Interaction) (*Certificate, error) {
+	return nil, nil
+}
+
+func (d *releasedDatabase) LookupCertificatesIssuedBy(context.Context, []byte, Interaction) ([]*Certificate, error) {
+	return nil, nil
+}
+
+// TestOtherGoroutineSetterIsNoHandler: a setter called on another goroutine
+// while a handshake runs notifies on that goroutine, which is not a handler
+// of the handshake: a Read on a third goroutine meanwhile waits for the
+// handshake and then reads, instead of failing with ErrMisc.
+func TestOtherGoroutineSetterIsNoHandler(t *testing.T) {
+	ca := newTestCA(t, "Setter Elsewhere Root")
+	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	srv := startTLSServer(t, "tcp4", serverConfig(leaf), func(c *tls.Conn) { c.Write([]byte("hi")) })
+	c := srv.dial(t, localhost(srv.Addr.Port()))
+	db := &releasedDatabase{started: make(chan struct{}), release: make(chan struct{})}
+	c.SetDatabase(db)
+	inNotify, notifyRelease := make(chan struct{}), make(chan struct{})
+	c.OnNotify(func(p string) {
+		if p == "require-close-notify" {
+			close(inNotify)
+			<-notifyRelease
+		}
+	})
+	hsDone := make(chan error, 1)
+	go func() { hsDone <- c.Handshake(context.Background()) }()
+	<-db.started
+	setterDone := make(chan struct{})
+	go func() { defer close(setterDone); c.SetRequireCloseNotify(true) }()
+	<-inNotify
+	readDone := make(chan error, 1)
+	go func() {
+		buf := make([]byte, 2)
+		_, err := c.Read(buf)
+		if err == nil && string(buf) != "hi" {
+			err = errors.New("read " + string(buf))
+		}
+		readDone <- err
+	}()
+	select {
+	case err := <-readDone:
+		t.Fatalf("Read during the handshake returned at once: %v; want it to wait", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(db.release)
+	guarded(t, c, 10*time.Second, "Read after the handshake", func() {
+		if err := <-readDone; err != nil {
+			t.Errorf("Read = %v, want the server's data", err)
+		}
+	})
+	close(notifyRelease)
+	<-setterDone
+	if err := <-hsDone; err != nil {
+		t.Errorf("Handshake = %v", err)
+	}
+}

@@ -89,7 +89,9 @@ func newClientConn(b *backend, base net.Conn, identity Connectable) (*clientConn
 	return c, nil
 }
 
-// notify calls the notify handler for each property, outside mu.
+// notify calls the notify handler for each property, outside mu, as a
+// handler of the handshake in progress (see callback): the handshake calls
+// it.
 func (c *clientConn) notify(properties ...string) {
 	c.mu.Lock()
 	h := c.notifyHandler
@@ -104,12 +106,18 @@ func (c *clientConn) notify(properties ...string) {
 	})
 }
 
-// set runs f under mu, then notifies property.
+// set runs f under mu, then notifies property. That notification is not
+// counted as a handler of a handshake in progress: when a handler called
+// the setter, it is counted already, until it returns (so nesting needs
+// nothing more), and a setter called on another goroutine is no handler.
 func (c *clientConn) set(property string, f func()) {
 	c.mu.Lock()
 	f()
+	h := c.notifyHandler
 	c.mu.Unlock()
-	c.notify(property)
+	if h != nil {
+		h(property)
+	}
 }
 
 // Handshake runs the TLS handshake, bounded by ctx. It is done once: later

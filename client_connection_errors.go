@@ -26,6 +26,9 @@ func isClosedError(err error) bool {
 func (c *clientConn) handshakeError(ctx context.Context, err error) error {
 	var ie *interactionError
 	if errors.As(err, &ie) {
+		if c.closed.Load() { // Close cancelled the context the Interaction was given
+			return closedError("handshake")
+		}
 		if errors.Is(ie.err, io.EOF) { // a failure, never a clean end
 			return newError(ErrorHandshake, ie.err, "the Interaction failed")
 		}

@@ -73,9 +73,10 @@ func (c *clientConn) releaseHandshake() {
 	}
 }
 
-// callback runs a user handler. While a handshake is in progress, the
-// handler counts as running inside it (see lockHandshake), until the
-// outermost of nested handlers returns.
+// callback runs a user handler the handshake calls (accept-certificate,
+// notify, an Interaction's method): while it runs, and whatever it calls
+// runs (setters and their notifications included), the handshake counts as
+// inside a handler (see lockHandshake).
 func (c *clientConn) callback(f func()) {
 	if run := c.hs.Load(); run != nil {
 		run.depth.Add(1)
