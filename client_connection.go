@@ -14,22 +14,23 @@ import (
 )
 
 // clientConn is the crypto/tls backend's ClientConnection. Properties are
-// guarded by mu; the handshake is serialised by hsMu; the *tls.Conn is
-// created when the first handshake starts, because its configuration comes
-// from the properties set before it.
+// guarded by mu; the handshake is serialised by hsLock (see lockHandshake);
+// the *tls.Conn is created when the first handshake starts, because its
+// configuration comes from the properties set before it.
 type clientConn struct {
 	base    net.Conn
 	tr      *tlsconn.Transport
 	backend *backend
 
-	tlsConn atomic.Pointer[tls.Conn]
-	closed  atomic.Bool
-	closing closeState // for the graceful close (close.go)
+	tlsConn  atomic.Pointer[tls.Conn]
+	closed   atomic.Bool
+	closing  closeState    // for the graceful close (close.go)
+	closedCh chan struct{} // closed by Close: ends every wait for the handshake
 
-	hsMu        sync.Mutex
-	hsGoroutine atomic.Uint64 // the goroutine running a user callback, 0 when none
-	hsDone      bool          // a handshake completed, or failed (hsErr)
-	hsErr       error         // sticky handshake error
+	hsLock chan struct{}                // one slot: held by the goroutine running the handshake
+	hs     atomic.Pointer[handshakeRun] // the handshake in progress, nil when none
+	hsDone bool                         // a handshake completed, or failed (hsErr); under hsLock
+	hsErr  error                        // sticky handshake error; under hsLock
 
 	mu                 sync.Mutex
 	identity           Connectable
@@ -50,7 +51,6 @@ type clientConn struct {
 	acceptedCAs     [][]byte
 	certRequested   bool
 	certificateSent *Certificate // the client certificate sent in the last handshake
-	hsCtx           context.Context
 	negotiated      string
 	version         ProtocolVersion
 	suite           string
@@ -84,11 +84,15 @@ func newClientConn(b *backend, base net.Conn, identity Connectable) (*clientConn
 		identity:           identity,
 		requireCloseNotify: true,
 		validationFlags:    CertificateValidateAll,
+		closedCh:           make(chan struct{}),
+		hsLock:             make(chan struct{}, 1),
 	}
 	return c, nil
 }
 
-// notify calls the notify handler for each property, outside mu.
+// notify calls the notify handler for each property, outside mu, as a
+// handler of the handshake in progress (see callback): the handshake calls
+// it.
 func (c *clientConn) notify(properties ...string) {
 	c.mu.Lock()
 	h := c.notifyHandler
@@ -103,21 +107,18 @@ func (c *clientConn) notify(properties ...string) {
 	})
 }
 
-// callback runs a user handler, remembering its goroutine so that an
-// operation it starts on this connection fails instead of waiting for the
-// handshake that is waiting for it.
-func (c *clientConn) callback(f func()) {
-	c.hsGoroutine.Store(goroutineID())
-	defer c.hsGoroutine.Store(0)
-	f()
-}
-
-// set runs f under mu, then notifies property.
+// set runs f under mu, then notifies property. That notification is not
+// counted as a handler of a handshake in progress: when a handler called
+// the setter, it is counted already, until it returns (so nesting needs
+// nothing more), and a setter called on another goroutine is no handler.
 func (c *clientConn) set(property string, f func()) {
 	c.mu.Lock()
 	f()
+	h := c.notifyHandler
 	c.mu.Unlock()
-	c.notify(property)
+	if h != nil {
+		h(property)
+	}
 }
 
 // Handshake runs the TLS handshake, bounded by ctx. It is done once: later
@@ -127,16 +128,10 @@ func (c *clientConn) Handshake(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if !c.hsMu.TryLock() {
-		// A handler (accept-certificate, notify, an Interaction) runs on
-		// the handshake's goroutine with hsMu held: an operation it starts
-		// on this connection would wait for itself forever.
-		if c.hsGoroutine.Load() == goroutineID() {
-			return newError(ErrorMisc, nil, "connection used from inside its own handshake callback")
-		}
-		c.hsMu.Lock()
+	if err := c.lockHandshake(ctx); err != nil {
+		return err
 	}
-	defer c.hsMu.Unlock()
+	defer c.unlockHandshake()
 	if c.closed.Load() {
 		return closedError("handshake")
 	}
@@ -149,18 +144,13 @@ func (c *clientConn) Handshake(ctx context.Context) error {
 		return err
 	}
 	tc := tls.Client(c.tr, cfg)
+	run := c.startRun(ctx)
 	c.tlsConn.Store(tc)
-	if c.closed.Load() { // Close ran before tc was published: it closed base.
+	if c.closed.Load() { // Close ran before run and tc were published: it closed base.
 		c.hsDone, c.hsErr = true, closedError("handshake")
 		return c.hsErr
 	}
-	c.mu.Lock()
-	c.hsCtx = ctx
-	c.mu.Unlock()
-	err = tc.HandshakeContext(ctx)
-	c.mu.Lock()
-	c.hsCtx = nil
-	c.mu.Unlock()
+	err = tc.HandshakeContext(run.ctx)
 	if err != nil {
 		err = c.handshakeError(ctx, err)
 		if l := c.backend.opts.Logger; l != nil {
@@ -299,12 +289,13 @@ func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
 	peer := certificateFromChain(cs.PeerCertificates)
 	db := c.Database()
 	c.mu.Lock()
-	ctx, identity, interaction := c.hsCtx, c.identity, c.interaction
+	identity, interaction := c.identity, c.interaction
 	mask, handler, sessions := c.validationFlags, c.acceptHandler, c.sessions
 	c.mu.Unlock()
 	sessions.SetConnectionState(cs)
-	if ctx == nil {
-		ctx = context.Background()
+	ctx := context.Background()
+	if run := c.hs.Load(); run != nil {
+		ctx = run.ctx // Close cancels it
 	}
 	if peer == nil {
 		return newError(ErrorBadCertificate, nil, "server sent no certificate")
@@ -334,8 +325,9 @@ func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
 }
 
 // Read reads application data, running the handshake first if needed. A
-// close_notify from the server gives io.EOF; a TCP close without one gives
-// ErrEOF while require-close-notify is set, io.EOF otherwise.
+// close_notify from the server gives io.EOF itself; a TCP close without one
+// gives ErrEOF while require-close-notify is set (a truncation, which never
+// matches io.EOF: see Error.Unwrap), io.EOF otherwise.
 func (c *clientConn) Read(p []byte) (int, error) {
 	c.closing.busy.Add(1)
 	defer c.closing.busy.Add(-1)
@@ -410,8 +402,10 @@ func (c *clientConn) established(op string) (*tls.Conn, error) {
 // Unread application data is lost either way; what Close avoids is the
 // reset a socket closed with unread data sends, which makes the peer lose
 // what it had not read yet. Before a completed handshake, or while another
-// goroutine is in Read or Write, it closes at once. Closing again does
-// nothing; I/O afterwards fails with an error matching net.ErrClosed.
+// goroutine is in Read or Write, it closes at once. A handshake in progress
+// is cancelled (its verification and Interaction see their context done) and
+// every operation waiting for it returns. Closing again does nothing; I/O
+// afterwards fails with an error matching net.ErrClosed.
 func (c *clientConn) Close() error {
 	return c.CloseContext(context.Background())
 }

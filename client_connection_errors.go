@@ -26,6 +26,12 @@ func isClosedError(err error) bool {
 func (c *clientConn) handshakeError(ctx context.Context, err error) error {
 	var ie *interactionError
 	if errors.As(err, &ie) {
+		if c.closed.Load() { // Close cancelled the context the Interaction was given
+			return closedError("handshake")
+		}
+		if errors.Is(ie.err, io.EOF) { // a failure, never a clean end
+			return newError(ErrorHandshake, ie.err, "the Interaction failed")
+		}
 		return ie.err // an Interaction's own failure, returned as it is
 	}
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
@@ -99,11 +105,14 @@ func (c *clientConn) ioError(op string, err error) error {
 		return closedError(op)
 	}
 	switch {
-	case err == io.EOF:
+	case errors.Is(err, io.EOF):
 		// crypto/tls gives io.EOF both for close_notify and for a TCP
-		// close at a record boundary; the transport knows which.
-		if c.tr.SawEOF() && c.RequireCloseNotify() {
-			return newError(ErrorEOF, io.EOF, "TLS connection closed unexpectedly")
+		// close at a record boundary; the transport knows which. (It
+		// hands crypto/tls io.EOF itself; a wrapped one reaching here
+		// anyway is taken as a TCP close.) The caller gets io.EOF itself
+		// (a clean end) or ErrEOF, which does not match io.EOF.
+		if (err != io.EOF || c.tr.SawEOF()) && c.RequireCloseNotify() {
+			return newError(ErrorEOF, err, "TLS connection closed unexpectedly")
 		}
 		return io.EOF
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -69,6 +69,7 @@ func (c *clientConn) CloseContext(ctx context.Context) error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	c.releaseHandshake()
 	tc := c.tlsConn.Load()
 	if tc == nil {
 		return c.base.Close()

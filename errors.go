@@ -3,6 +3,7 @@ package giotls
 import (
 	"errors"
 	"fmt"
+	"io"
 )
 
 // ErrorCode is GIO's GTlsError: the kind of TLS failure, with the same values.
@@ -64,8 +65,24 @@ func (e *Error) Error() string {
 	return "giotls: " + msg
 }
 
-// Unwrap returns the underlying cause.
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns the underlying cause. A cause that matches io.EOF comes
+// back seen through notEOF: io.EOF means a clean end (io.Reader's contract)
+// and an *Error is a failure, so that errors.Is(err, io.EOF) is false for
+// every *Error, ErrEOF (a truncated stream) above all.
+func (e *Error) Unwrap() error {
+	if e.Err != nil && errors.Is(e.Err, io.EOF) {
+		return notEOF{e.Err}
+	}
+	return e.Err
+}
+
+// notEOF is a cause that matched io.EOF: it reads as the cause and matches
+// what the cause matched under errors.Is and errors.As, io.EOF excepted.
+type notEOF struct{ err error }
+
+func (n notEOF) Error() string        { return n.err.Error() }
+func (n notEOF) Is(target error) bool { return target != io.EOF && errors.Is(n.err, target) }
+func (n notEOF) As(target any) bool   { return errors.As(n.err, target) }
 
 // Is reports whether target is an *Error with the same Code.
 func (e *Error) Is(target error) bool {
@@ -73,7 +90,9 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code
 }
 
-// Sentinels for errors.Is, one per ErrorCode.
+// Sentinels for errors.Is, one per ErrorCode. ErrEOF (a stream truncated:
+// the peer closed without close_notify) does not match io.EOF, and no *Error
+// does: a clean end is io.EOF itself.
 var (
 	ErrUnavailable            error = &Error{Code: ErrorUnavailable, Message: "TLS support is not available"}
 	ErrMisc                   error = &Error{Code: ErrorMisc, Message: "TLS error"}

@@ -169,6 +169,47 @@ func ExampleNewClientConnection() {
 	// echo: hello
 }
 
+// A stream ends cleanly only with the server's close_notify: then Read
+// returns io.EOF itself, and io.ReadAll or io.Copy return nil. A server
+// (or an attacker) that closes TCP without it gives ErrEOF, which
+// errors.Is never matches to io.EOF, so no idiom takes a truncated download
+// for a complete one. Protocols that mark their own end may set
+// RequireCloseNotify(false): a TCP close is then io.EOF too.
+func ExampleClientConnection_SetRequireCloseNotify() {
+	pki := newPKI("Truncation Root")
+	clean := serve(pki.serverConfig("localhost"), func(c *tls.Conn) {
+		io.WriteString(c, "all of it") // then close_notify, when serve closes c
+	})
+	defer clean.Close()
+	cut := serve(pki.serverConfig("localhost"), func(c *tls.Conn) {
+		io.WriteString(c, "part of i")
+		c.NetConn().Close() // no close_notify
+	})
+	defer cut.Close()
+
+	for _, tt := range []struct {
+		srv     *exampleServer
+		require bool
+	}{{clean, true}, {cut, true}, {cut, false}} {
+		conn := connect(tt.srv, giotls.NewNetworkAddress("localhost", tt.srv.port), pki.db)
+		conn.SetRequireCloseNotify(tt.require)
+		data, err := io.ReadAll(conn)
+		conn.Close()
+		switch {
+		case errors.Is(err, giotls.ErrEOF):
+			fmt.Printf("%q: truncated (errors.Is(err, io.EOF): %v)\n", data, errors.Is(err, io.EOF))
+		case err != nil:
+			log.Fatal(err)
+		default:
+			fmt.Printf("%q: complete\n", data)
+		}
+	}
+	// Output:
+	// "all of it": complete
+	// "part of i": truncated (errors.Is(err, io.EOF): false)
+	// "part of i": complete
+}
+
 // An FTP server such as vsftpd with require_ssl_reuse wants each data
 // connection to resume the control connection's TLS session, although it
 // goes to another port.

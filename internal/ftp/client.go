@@ -388,7 +388,8 @@ func (c *Client) readError(ctx context.Context, cmd string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if errors.Is(err, io.EOF) {
+	// giotls.ErrEOF (closed without close_notify) does not match io.EOF.
+	if errors.Is(err, io.EOF) || errors.Is(err, giotls.ErrEOF) {
 		return fmt.Errorf("ftp: waiting for the reply to %s: the server closed the connection: %w", cmd, err)
 	}
 	return fmt.Errorf("ftp: waiting for the reply to %s: %w", cmd, err)

@@ -91,7 +91,8 @@ type fakeServer struct {
 	db       giotls.Database
 	noEPSV   bool
 	noAuth   bool
-	truncate bool // end data connections without close_notify
+	truncate bool   // end data connections without close_notify
+	cutOn    string // a command at which the control connection ends without close_notify
 	// storReply is the final reply to STOR ("226 done" if empty); stored
 	// receives what each upload's data connection carried.
 	storReply string
@@ -155,6 +156,9 @@ func (s *fakeServer) session(raw net.Conn) {
 		line = strings.TrimRight(line, "\r\n")
 		cmd, arg, _ := strings.Cut(line, " ")
 		s.commands <- cmd
+		if cmd == s.cutOn {
+			return // raw closes: no close_notify
+		}
 		switch cmd {
 		case "AUTH":
 			if s.noAuth {
@@ -425,6 +429,28 @@ func TestTruncatedDownload(t *testing.T) {
 	_, err = c.Retrieve(ctx, "a.txt", &got)
 	if !errors.Is(err, giotls.ErrEOF) || !strings.Contains(err.Error(), "replied 226") {
 		t.Errorf("Retrieve = %v; want giotls.ErrEOF despite the 226", err)
+	}
+	if errors.Is(err, io.EOF) {
+		t.Errorf("Retrieve = %v matches io.EOF: a caller could take the download for complete", err)
+	}
+}
+
+// TestTruncatedControl: a control connection that ends without
+// close_notify while a reply is awaited fails the command with ErrEOF,
+// saying that the server closed it, and not matching io.EOF.
+func TestTruncatedControl(t *testing.T) {
+	s := newFakeServer(t)
+	s.cutOn = "RETR"
+	s.start()
+	ctx := context.Background()
+	c, err := Dial(ctx, s.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Retrieve(ctx, "a.txt", io.Discard)
+	if !errors.Is(err, giotls.ErrEOF) || errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "the server closed the connection") {
+		t.Errorf("Retrieve = %v; want giotls.ErrEOF (not io.EOF) saying the server closed the connection", err)
 	}
 }
 

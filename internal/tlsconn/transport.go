@@ -50,6 +50,11 @@ func (t *Transport) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	n, err := t.Conn.Read(p)
+	if err != nil && err != io.EOF && errors.Is(err, io.EOF) {
+		// A base stream's wrapped end is its end: crypto/tls tells a
+		// clean record boundary from a cut record only for io.EOF itself.
+		err = io.EOF
+	}
 	if n > 0 {
 		t.received.Add(int64(n))
 		if !t.sniffed {
@@ -58,7 +63,7 @@ func (t *Transport) Read(p []byte) (int, error) {
 				return 0, &NotTLSError{Prefix: append([]byte(nil), p[:min(n, 32)]...)}
 			}
 		}
-		if errors.Is(err, io.EOF) {
+		if err == io.EOF {
 			t.pendingEOF, err = true, nil
 		}
 		return n, err

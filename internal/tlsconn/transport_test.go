@@ -2,6 +2,7 @@ package tlsconn
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -78,6 +79,40 @@ func TestTransportEOF(t *testing.T) {
 	other := NewTransport(&scripted{reads: []result{{"", errors.New("reset")}}})
 	if _, err := other.Read(buf); err == nil || other.SawEOF() {
 		t.Errorf("an error that is not EOF counted as EOF")
+	}
+}
+
+// TestTransportWrappedEOF: a base stream that wraps its io.EOF (as a
+// *net.OpError or with %w) has ended all the same; crypto/tls tells a clean
+// record boundary from a cut record only for io.EOF itself, so the
+// transport hands it io.EOF and SawEOF is true.
+func TestTransportWrappedEOF(t *testing.T) {
+	wrapped := []error{
+		&net.OpError{Op: "read", Net: "tcp", Err: io.EOF},
+		fmt.Errorf("proxy: %w", io.EOF),
+	}
+	for _, w := range wrapped {
+		for _, withData := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%v/data=%v", w, withData), func(t *testing.T) {
+				last := result{"", w}
+				if withData {
+					last.data = "def"
+				}
+				tr := NewTransport(&scripted{reads: []result{{"\x16abc", nil}, last}})
+				buf := make([]byte, 8)
+				tr.Read(buf)
+				n, err := tr.Read(buf)
+				if withData {
+					if n != 3 || err != nil {
+						t.Fatalf("Read with data and the end = %d, %v; want the data alone", n, err)
+					}
+					n, err = tr.Read(buf)
+				}
+				if n != 0 || err != io.EOF || !tr.SawEOF() {
+					t.Fatalf("Read at the end = %d, %v, SawEOF %v; want 0, io.EOF itself, true", n, err, tr.SawEOF())
+				}
+			})
+		}
 	}
 }
 
