@@ -275,6 +275,9 @@ func TestVerifyPeerWithoutDatabase(t *testing.T) {
 		{"no database, expired", nil, expired, id, CertificateUnknownCA | CertificateExpired},
 		{"database", NewDatabase([]*x509.Certificate{root.Cert}), good, id, 0},
 		{"typed nil database", (*storeDatabase)(nil), good, id, CertificateUnknownCA},
+		// GIO's contract: the database ignores a nil identity; the connection adds bad-identity.
+		{"user database, no identity", contractDatabase{rootPool(root.Cert)}, good, nil, CertificateBadIdentity},
+		{"user database, typed nil identity", contractDatabase{rootPool(root.Cert)}, good, (*NetworkAddress)(nil), CertificateBadIdentity},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := verifyPeer(ctx, tc.db, tc.peer, tc.id, nil)

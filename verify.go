@@ -9,13 +9,23 @@ import (
 // verifyPeer computes the peer's certificate errors as GIO's connection
 // does: through db when there is one; without one, every peer is
 // CertificateUnknownCA, with the identity, validity, strength and
-// server-purpose checks still made on the chain it sent.
+// server-purpose checks still made on the chain it sent. Without an
+// identity the connection itself adds CertificateBadIdentity, whatever db
+// says: a Database following GIO's contract does not check a nil identity
+// (glib-networking's fix for CVE-2020-13645).
 func verifyPeer(ctx context.Context, db Database, peer *Certificate, identity Connectable, interaction Interaction) (CertificateFlags, error) {
+	var f CertificateFlags
+	var err error
 	if db == nil || isNilPointer(db) {
-		f, err := verifyWithStore(ctx, nil, peer, PurposeServer, identity)
-		return f | CertificateUnknownCA, err
+		f, err = verifyWithStore(ctx, nil, peer, PurposeServer, identity)
+		f |= CertificateUnknownCA
+	} else {
+		f, err = db.VerifyChain(ctx, peer, PurposeServer, identity, interaction)
 	}
-	return db.VerifyChain(ctx, peer, PurposeServer, identity, interaction)
+	if identity == nil || isNilPointer(identity) {
+		f |= CertificateBadIdentity
+	}
+	return f, err
 }
 
 // verifyWithStore verifies chain against the anchors and CRLs of store (nil:
