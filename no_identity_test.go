@@ -28,7 +28,7 @@ func (d contractDatabase) VerifyChain(_ context.Context, chain *Certificate, _ P
 	if _, err := chain.X509().Verify(x509.VerifyOptions{Roots: d.roots, Intermediates: inter}); err != nil {
 		flags |= CertificateUnknownCA
 	}
-	if na, ok := identity.(*NetworkAddress); ok && chain.X509().VerifyHostname(na.Hostname) != nil {
+	if na, ok := identity.(*NetworkAddress); ok && na != nil && chain.X509().VerifyHostname(na.Hostname) != nil {
 		flags |= CertificateBadIdentity
 	}
 	return flags, nil
