@@ -29,8 +29,9 @@ func verifyPeer(ctx context.Context, db Database, peer *Certificate, identity Co
 }
 
 // verifyWithStore verifies chain against the anchors and CRLs of store (nil:
-// none) for purpose and identity, which must be valid: a nil identity, or
-// one that cannot be understood, is CertificateBadIdentity.
+// none) for purpose and identity. A nil identity is not checked, as GIO's
+// databases do (the connection adds CertificateBadIdentity, see verifyPeer);
+// one that cannot be understood is CertificateBadIdentity.
 func verifyWithStore(ctx context.Context, store *verify.Store, chain *Certificate, purpose Purpose, identity Connectable) (CertificateFlags, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -49,7 +50,7 @@ func verifyWithStore(ctx context.Context, store *verify.Store, chain *Certificat
 		Chain:         chain.chain(),
 		Store:         store,
 		Identity:      verifyIdentity(identity),
-		CheckIdentity: true,
+		CheckIdentity: identity != nil && !isNilPointer(identity),
 		Purpose:       oid,
 	}
 	res, err := verify.Verify(ctx, opts)
