@@ -197,7 +197,9 @@ func NewCertificateFromX509(chain []*x509.Certificate, key crypto.PrivateKey) (*
 // (as GIO), unless it is a Java trust store, whose certificates are all
 // marked trusted: then the first is returned without a key.
 func NewCertificateFromPKCS12(data []byte, password string) (*Certificate, error) {
-	if err := checkPKCS12Work(data); err != nil {
+	if err := checkPKCS12Work(data, password); errors.Is(err, errPKCS12WrongPassword) {
+		return nil, newError(ErrorBadCertificatePassword, err, "Failed to import PKCS #12: wrong or missing password")
+	} else if err != nil {
 		return nil, newError(ErrorBadCertificate, err, "Failed to import PKCS #12")
 	}
 	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
