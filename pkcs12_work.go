@@ -34,7 +34,7 @@ var (
 	oidPBEWithSHARC240     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 6}
 	oidPBMAC1              = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 14}
 	errPKCS12Unstructured  = errors.New("not a PKCS#12 file go-pkcs12 can read")
-	errPKCS12WrongPassword = errors.New("wrong or missing password")
+	errPKCS12WrongPassword = errors.New("an encrypted safe does not decrypt with it")
 )
 
 // The shapes go-pkcs12 parses (RFC 7292, sections 4 and 4.2; RFC 5652,
@@ -176,26 +176,28 @@ func checkPKCS12Work(der []byte, password string) error {
 	}
 	var bags []p12SafeBag
 	for _, ci := range safes {
-		var contents []byte
 		switch {
 		case ci.ContentType.Equal(oidData):
+			var contents []byte
 			if unmarshalAll(ci.Content.Bytes, &contents) != nil {
 				return nil
 			}
+			var safe []p12SafeBag
+			if unmarshalAll(contents, &safe) != nil {
+				return nil
+			}
+			bags = append(bags, safe...)
 		case len(encrypted) > 0 && ci.ContentType.Equal(oidEncryptedData):
 			ed := encrypted[0]
 			encrypted = encrypted[1:]
-			if contents, err = decryptSafe(ed, password, candidates); err != nil {
+			safe, err := decryptSafe(ed, password, candidates)
+			if err != nil {
 				return err
 			}
+			bags = append(bags, safe...)
 		default:
 			return nil
 		}
-		var safe []p12SafeBag
-		if unmarshalAll(contents, &safe) != nil {
-			return nil
-		}
-		bags = append(bags, safe...)
 	}
 	for _, bag := range bags {
 		if !bag.ID.Equal(oidShroudedKeyBag) {
@@ -294,9 +296,12 @@ func pkcs12PBEFor(oid asn1.ObjectIdentifier) (pkcs12PBE, bool) {
 	return pkcs12PBE{}, false
 }
 
-// decryptSafe decrypts an encrypted safe with the first of candidates that
-// gives SafeContents (PBES2 takes the password as it is, RFC 8018).
-func decryptSafe(ed p12EncryptedData, password string, candidates [][]byte) ([]byte, error) {
+// decryptSafe decrypts an encrypted safe and returns its bags. For the
+// PKCS#12 PBEs it tries every candidate password and returns the bags of
+// each that gives SafeContents: go-pkcs12 uses the one its MAC check
+// chose, so whichever it is, its bags are counted. PBES2 takes the
+// password as it is (RFC 8018), the same for every candidate.
+func decryptSafe(ed p12EncryptedData, password string, candidates [][]byte) ([]p12SafeBag, error) {
 	info := ed.EncryptedContentInfo
 	alg := info.ContentEncryptionAlgorithm
 	if pbe, ok := pkcs12PBEFor(alg.Algorithm); ok {
@@ -304,14 +309,19 @@ func decryptSafe(ed p12EncryptedData, password string, candidates [][]byte) ([]b
 		if unmarshalAll(alg.Parameters.FullBytes, &params) != nil {
 			return nil, errPKCS12Unstructured
 		}
+		var bags []p12SafeBag
+		found := false
 		for _, pw := range candidates {
 			out, err := pbe.decrypt(pw, params.Salt, params.Iterations, info.EncryptedContent)
 			var safe []p12SafeBag
 			if err == nil && unmarshalAll(out, &safe) == nil {
-				return out, nil
+				bags, found = append(bags, safe...), true
 			}
 		}
-		return nil, errPKCS12WrongPassword
+		if !found {
+			return nil, errPKCS12WrongPassword
+		}
+		return bags, nil
 	}
 	p, err := parsePBES2Algorithm(alg)
 	if err != nil {
@@ -322,8 +332,9 @@ func decryptSafe(ed p12EncryptedData, password string, candidates [][]byte) ([]b
 		return nil, errPKCS12Unstructured
 	}
 	out, err := p.decrypt([]byte(password))
-	if err != nil {
+	var safe []p12SafeBag
+	if err != nil || unmarshalAll(out, &safe) != nil {
 		return nil, errPKCS12WrongPassword
 	}
-	return out, nil
+	return safe, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/des"
 	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha256"
@@ -96,6 +97,25 @@ func encryptedSafe(t testing.TB, password string, iterations int, bags ...p12Saf
 	return encryptedSafeWith(t, pbes2Alg(t, salt, iterations, iv), plain)
 }
 
+// encryptedSafe3DES is a safe holding bags, encrypted with
+// pbeWithSHAAnd3-KeyTripleDES-CBC (RFC 7292, appendix C) under the raw
+// password bytes: nil is the empty password some writers use, which
+// go-pkcs12 tries after the two zero bytes when the MAC says so.
+func encryptedSafe3DES(t testing.TB, password []byte, bags ...p12SafeBag) p12ContentInfo {
+	salt, iterations := []byte("saltsalt"), 2048
+	block, err := des.NewTripleDESCipher(pkcs12KDF(password, salt, iterations, 1, 24))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := mustMarshal(t, bags)
+	pad := des.BlockSize - len(plain)%des.BlockSize
+	plain = append(plain, bytes.Repeat([]byte{byte(pad)}, pad)...)
+	cipher.NewCBCEncrypter(block, pkcs12KDF(password, salt, iterations, 2, des.BlockSize)).CryptBlocks(plain, plain)
+	alg := pkix.AlgorithmIdentifier{Algorithm: oidPBEWithSHA3DES,
+		Parameters: asn1.RawValue{FullBytes: mustMarshal(t, p12PBEParams{Salt: salt, Iterations: iterations})}}
+	return encryptedSafeWith(t, alg, plain)
+}
+
 // encryptedSafeWith is an encrypted safe with alg and content as given.
 func encryptedSafeWith(t testing.TB, alg pkix.AlgorithmIdentifier, content []byte) p12ContentInfo {
 	var ed p12EncryptedData
@@ -153,6 +173,10 @@ func TestPKCS12WorkBound(t *testing.T) {
 			shroudedBag(t, pbes2Alg(t, []byte("s"), 1<<20, iv)), shroudedBag(t, pbes2Alg(t, []byte("s"), 1<<20, iv)),
 			shroudedBag(t, pbes2Alg(t, []byte("s"), 1<<20, iv)), shroudedBag(t, pbes2Alg(t, []byte("s"), 1<<20, iv)),
 			shroudedBag(t, pbes2Alg(t, []byte("s"), 1<<20, iv)))), "", "in all"},
+		// Hidden in a 3DES safe under the empty-empty password, which
+		// only the second password tried opens.
+		{"hidden key bag, empty-empty password", pfxFile(t, 1,
+			encryptedSafe3DES(t, nil, shroudedBag(t, pbes2Alg(t, []byte("salt"), 1<<21+1, iv)))), "", "asks for 2097153 iterations"},
 		// Visible: the MAC, tried twice for an empty password by each of
 		// DecodeChain and DecodeTrustStore.
 		{"MAC 2^21 iterations, empty password", pfxFile(t, 1<<21, dataSafe(t)), "", "in all"},
