@@ -117,15 +117,20 @@ func (b *pkcs12Budget) add(iterations int, blocks, times int64) error {
 // hide a key bag asking for 2^31. Derivations go-pkcs12 does not support
 // cost nothing: it fails before running them.
 //
-// A file that does not parse is left for go-pkcs12 to refuse; one whose
-// safes cannot be decrypted with password gives errPKCS12WrongPassword.
+// The file is read with go-pkcs12's own shapes, never more strictly, so
+// that every derivation it would reach is seen. What does not parse so, and
+// what it could not decrypt either, gives errPKCS12Unstructured (fail
+// closed: go-pkcs12 refuses such files too); a safe that does not decrypt
+// with password gives errPKCS12WrongPassword.
 func checkPKCS12Work(der []byte, password string) error {
+	// go-pkcs12 takes the authenticated safe from the content of whatever
+	// element the [0] holds, an OCTET STRING or not: so does this.
 	var pfx p12PFX
-	var authSafe []byte
+	var authSafe asn1.RawValue
 	var safes []p12ContentInfo
 	if unmarshalAll(der, &pfx) != nil || pfx.Version != 3 || !pfx.AuthSafe.ContentType.Equal(oidData) ||
-		unmarshalAll(pfx.AuthSafe.Content.Bytes, &authSafe) != nil || unmarshalAll(authSafe, &safes) != nil {
-		return nil // go-pkcs12 refuses it before deriving anything
+		unmarshalAll(pfx.AuthSafe.Content.Bytes, &authSafe) != nil || unmarshalAll(authSafe.Bytes, &safes) != nil {
+		return errPKCS12Unstructured
 	}
 	hasMAC := len(pfx.MacData.Mac.Algorithm.Algorithm) != 0
 	if !hasMAC && password != "" {
@@ -160,7 +165,7 @@ func checkPKCS12Work(der []byte, password string) error {
 		}
 		var ed p12EncryptedData
 		if unmarshalAll(ci.Content.Bytes, &ed) != nil || ed.Version != 0 {
-			return nil // go-pkcs12 stops there
+			return errPKCS12Unstructured
 		}
 		iterations, blocks, ok, err := encryptionWork(ed.EncryptedContentInfo.ContentEncryptionAlgorithm)
 		if err != nil {
@@ -179,12 +184,9 @@ func checkPKCS12Work(der []byte, password string) error {
 		switch {
 		case ci.ContentType.Equal(oidData):
 			var contents []byte
-			if unmarshalAll(ci.Content.Bytes, &contents) != nil {
-				return nil
-			}
 			var safe []p12SafeBag
-			if unmarshalAll(contents, &safe) != nil {
-				return nil
+			if unmarshalAll(ci.Content.Bytes, &contents) != nil || unmarshalAll(contents, &safe) != nil {
+				return errPKCS12Unstructured
 			}
 			bags = append(bags, safe...)
 		case len(encrypted) > 0 && ci.ContentType.Equal(oidEncryptedData):
@@ -195,8 +197,8 @@ func checkPKCS12Work(der []byte, password string) error {
 				return err
 			}
 			bags = append(bags, safe...)
-		default:
-			return nil
+		default: // another content type, or a cipher go-pkcs12 lacks
+			return errPKCS12Unstructured
 		}
 	}
 	for _, bag := range bags {
@@ -205,7 +207,7 @@ func checkPKCS12Work(der []byte, password string) error {
 		}
 		var info encryptedPrivateKeyInfo
 		if unmarshalAll(bag.Value.Bytes, &info) != nil {
-			return nil // go-pkcs12 refuses the bag before deriving
+			return errPKCS12Unstructured
 		}
 		iterations, blocks, ok, err := encryptionWork(info.Algorithm)
 		if err != nil {

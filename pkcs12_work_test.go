@@ -139,6 +139,14 @@ func pfxFile(t testing.TB, macIterations int, safes ...p12ContentInfo) []byte {
 	return mustMarshal(t, pfx)
 }
 
+// pfxWrapped is a PFX without a MAC whose authenticated safe is held in an
+// element of the given universal tag instead of an OCTET STRING.
+func pfxWrapped(t testing.TB, tag int, safes ...p12ContentInfo) []byte {
+	inner := asn1.RawValue{Tag: tag, IsCompound: tag == asn1.TagSequence, Bytes: mustMarshal(t, safes)}
+	return mustMarshal(t, p12PFX{Version: 3, AuthSafe: p12ContentInfo{ContentType: oidData,
+		Content: explicit0(mustMarshal(t, inner))}})
+}
+
 // hiddenKeyBagFile is the file of issue 13: no MAC, an empty password, an
 // encrypted safe asking 1 iteration that holds a certificate and a
 // shrouded key bag asking iterations.
@@ -177,6 +185,10 @@ func TestPKCS12WorkBound(t *testing.T) {
 		// only the second password tried opens.
 		{"hidden key bag, empty-empty password", pfxFile(t, 1,
 			encryptedSafe3DES(t, nil, shroudedBag(t, pbes2Alg(t, []byte("salt"), 1<<21+1, iv)))), "", "asks for 2097153 iterations"},
+		// The authenticated safe in a SEQUENCE where an OCTET STRING
+		// belongs: go-pkcs12 reads its content all the same.
+		{"authenticated safe in a SEQUENCE", pfxWrapped(t, asn1.TagSequence,
+			encryptedSafe(t, "", 1, shroudedBag(t, pbes2Alg(t, []byte("salt"), 1<<21+1, iv)))), "", "asks for 2097153 iterations"},
 		// Visible: the MAC, tried twice for an empty password by each of
 		// DecodeChain and DecodeTrustStore.
 		{"MAC 2^21 iterations, empty password", pfxFile(t, 1<<21, dataSafe(t)), "", "in all"},
