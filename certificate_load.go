@@ -195,7 +195,10 @@ func NewCertificateFromX509(chain []*x509.Certificate, key crypto.PrivateKey) (*
 // missing password gives ErrBadCertificatePassword; anything else that
 // cannot be read, ErrBadCertificate, as for a file without a private key
 // (as GIO), unless it is a Java trust store, whose certificates are all
-// marked trusted: then the first is returned without a key.
+// marked trusted: then the first is returned without a key. The file's
+// key-derivation work is bounded before any derivation runs, inside
+// encrypted safes too (see checkPKCS12Work): a file asking more than 2^21
+// iterations for one derivation, or 2^22 in all, gives ErrBadCertificate.
 func NewCertificateFromPKCS12(data []byte, password string) (*Certificate, error) {
 	if err := checkPKCS12Work(data, password); errors.Is(err, errPKCS12WrongPassword) {
 		return nil, newError(ErrorBadCertificatePassword, err, "Failed to import PKCS #12: wrong or missing password")
