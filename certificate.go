@@ -131,7 +131,7 @@ func (c *Certificate) Verify(identity Connectable, trustedCA *Certificate) Certi
 	}
 	res, _ := verify.Verify(context.Background(), opts)
 	flags := CertificateFlags(res.Flags)
-	if anchors == nil {
+	if trustedCA == nil {
 		flags &^= CertificateUnknownCA
 	}
 	return flags

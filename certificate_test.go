@@ -305,6 +305,7 @@ func TestCertificateVerify(t *testing.T) {
 		// GIO: unknown-ca is never set when trusted_ca is NULL.
 		{"no CA", good, host, nil, 0},
 		{"no CA, untrusted", mk(other), host, nil, 0},
+		{"empty CA certificate", good, host, &Certificate{}, CertificateUnknownCA},
 		{"no CA, expired, bad identity", mk(root, testpki.Expired()), NewNetworkAddress("other.example.com", 443), nil,
 			CertificateBadIdentity | CertificateExpired},
 		{"not activated", mk(root, testpki.NotYetValid()), host, ca(root), CertificateNotActivated},
