@@ -112,9 +112,10 @@ func (c *Certificate) IsSame(other *Certificate) bool {
 
 // Verify checks c and its issuers against identity and the single anchor
 // trustedCA, as g_tls_certificate_verify does: a nil identity is not
-// checked, a nil trustedCA trusts nothing (CertificateUnknownCA). Every
-// other flag applies as for Database.VerifyChain, but no extended key usage
-// is required, since no purpose is given.
+// checked (no CertificateBadIdentity), and with a nil trustedCA the chain is
+// not checked against any anchor (CertificateUnknownCA is never set, as
+// GIO documents). Every other flag applies as for Database.VerifyChain, but
+// no extended key usage is required, since no purpose is given.
 func (c *Certificate) Verify(identity Connectable, trustedCA *Certificate) CertificateFlags {
 	if c == nil || c.cert == nil {
 		return CertificateUnknownCA | CertificateBadIdentity
@@ -129,7 +130,11 @@ func (c *Certificate) Verify(identity Connectable, trustedCA *Certificate) Certi
 		opts.Identity = verifyIdentity(identity)
 	}
 	res, _ := verify.Verify(context.Background(), opts)
-	return CertificateFlags(res.Flags)
+	flags := CertificateFlags(res.Flags)
+	if trustedCA == nil {
+		flags &^= CertificateUnknownCA
+	}
+	return flags
 }
 
 // tlsCertificate returns c for crypto/tls: the chain as DER and the key,

@@ -210,6 +210,7 @@ type pbkdf2Params struct {
 type pbes2 struct {
 	salt       []byte
 	iterations int
+	prfOID     asn1.ObjectIdentifier // nil for the default, hmacWithSHA1
 	prf        func() hash.Hash
 	keyLen     int
 	newCipher  func(key []byte) (cipher.Block, error)
@@ -225,11 +226,28 @@ func parsePBES2(der []byte) (*pbes2, error) {
 	if rest, err := asn1.Unmarshal(der, &info); err != nil || len(rest) != 0 {
 		return nil, errors.New("malformed EncryptedPrivateKeyInfo")
 	}
-	if !info.Algorithm.Algorithm.Equal(oidPBES2) {
-		return nil, fmt.Errorf("unsupported key encryption %v (only PBES2 is)", info.Algorithm.Algorithm)
+	p, err := parsePBES2Algorithm(info.Algorithm)
+	if err != nil {
+		return nil, err
+	}
+	if p.iterations < 1 || p.iterations > maxPBKDF2Iterations {
+		return nil, fmt.Errorf("PBKDF2 iteration count %d out of range", p.iterations)
+	}
+	p.data = info.EncryptedData
+	if len(p.data) == 0 || len(p.data)%len(p.iv) != 0 {
+		return nil, errors.New("encrypted data is not a whole number of blocks")
+	}
+	return p, nil
+}
+
+// parsePBES2Algorithm parses the PBES2 parameters of alg, without bounding
+// the iteration count: callers do (parsePBES2, checkPKCS12Work).
+func parsePBES2Algorithm(alg pkix.AlgorithmIdentifier) (*pbes2, error) {
+	if !alg.Algorithm.Equal(oidPBES2) {
+		return nil, fmt.Errorf("unsupported key encryption %v (only PBES2 is)", alg.Algorithm)
 	}
 	var params pbes2Params
-	if rest, err := asn1.Unmarshal(info.Algorithm.Parameters.FullBytes, &params); err != nil || len(rest) != 0 {
+	if rest, err := asn1.Unmarshal(alg.Parameters.FullBytes, &params); err != nil || len(rest) != 0 {
 		return nil, errors.New("malformed PBES2 parameters")
 	}
 	if !params.KeyDerivationFunc.Algorithm.Equal(oidPBKDF2) {
@@ -239,10 +257,7 @@ func parsePBES2(der []byte) (*pbes2, error) {
 	if rest, err := asn1.Unmarshal(params.KeyDerivationFunc.Parameters.FullBytes, &kdf); err != nil || len(rest) != 0 {
 		return nil, errors.New("malformed PBKDF2 parameters")
 	}
-	p := &pbes2{salt: kdf.Salt, iterations: kdf.IterationCount, data: info.EncryptedData}
-	if p.iterations < 1 || p.iterations > maxPBKDF2Iterations {
-		return nil, fmt.Errorf("PBKDF2 iteration count %d out of range", p.iterations)
-	}
+	p := &pbes2{salt: kdf.Salt, iterations: kdf.IterationCount, prfOID: kdf.PRF.Algorithm}
 	switch prf := kdf.PRF.Algorithm; {
 	case len(prf) == 0, prf.Equal(oidHMACWithSHA1):
 		p.prf = sha1.New
@@ -275,9 +290,6 @@ func parsePBES2(der []byte) (*pbes2, error) {
 	}
 	if rest, err := asn1.Unmarshal(params.EncryptionScheme.Parameters.FullBytes, &p.iv); err != nil || len(rest) != 0 || len(p.iv) != blockSize {
 		return nil, errors.New("malformed cipher initialization vector")
-	}
-	if len(p.data) == 0 || len(p.data)%blockSize != 0 {
-		return nil, errors.New("encrypted data is not a whole number of blocks")
 	}
 	return p, nil
 }

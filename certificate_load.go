@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"os"
+	"strings"
 
 	"github.com/giotls/giotls/internal/verify"
 	"software.sslmate.com/src/go-pkcs12"
@@ -68,9 +69,11 @@ func NewCertificateFromPEMWithInteraction(ctx context.Context, data []byte, inte
 }
 
 // NewCertificateFromPEMWithPassword is NewCertificateFromPEM for a private
-// key encrypted with password (g_tls_certificate_new_from_file_with_password
-// for PEM). A wrong password gives ErrBadCertificatePassword. A key that is
-// not encrypted is returned as it is.
+// key encrypted with password. GIO has no equivalent: it does not decrypt
+// PEM keys (its g_tls_certificate_new_from_file_with_password reads PKCS#12
+// files only; see NewCertificateFromFileWithPassword). A wrong password
+// gives ErrBadCertificatePassword. A key that is not encrypted is returned
+// as it is.
 func NewCertificateFromPEMWithPassword(data []byte, password string) (*Certificate, error) {
 	c, err := NewCertificateFromPEM(data)
 	if err != nil || c.locked == nil {
@@ -83,14 +86,25 @@ func NewCertificateFromPEMWithPassword(data []byte, password string) (*Certifica
 	return &Certificate{cert: c.cert, issuer: c.issuer, key: key}, nil
 }
 
-// NewCertificateFromFile reads a certificate from path, in PEM (with its
-// issuers and key, as NewCertificateFromPEM) or DER
-// (g_tls_certificate_new_from_file).
+// NewCertificateFromFile reads a certificate from path
+// (g_tls_certificate_new_from_file): a path ending in ".p12" or ".pfx" as a
+// PKCS#12 file without a password (NewCertificateFromPKCS12 with "", as GIO
+// 2.72 does), any other in PEM (with its issuers and key, as
+// NewCertificateFromPEM) or DER. The suffixes are matched as GIO matches
+// them, case included.
 func NewCertificateFromFile(path string) (*Certificate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	if isPKCS12Name(path) {
+		return NewCertificateFromPKCS12(data, "")
+	}
+	return certificateFromPEMOrDER(data, path)
+}
+
+// certificateFromPEMOrDER parses the contents of the file path, PEM or DER.
+func certificateFromPEMOrDER(data []byte, path string) (*Certificate, error) {
 	if isPEM(data) {
 		return NewCertificateFromPEM(data)
 	}
@@ -101,17 +115,43 @@ func NewCertificateFromFile(path string) (*Certificate, error) {
 	return &Certificate{cert: cert}, nil
 }
 
+// NewCertificateFromFileWithPassword reads the PKCS#12 file path, whose
+// name must end in ".p12" or ".pfx", with password ("" for none), as
+// NewCertificateFromPKCS12 (g_tls_certificate_new_from_file_with_password).
+// Any other name gives an *Error wrapping errors.ErrUnsupported (GIO's
+// G_IO_ERROR_NOT_SUPPORTED), before the file is read.
+func NewCertificateFromFileWithPassword(path, password string) (*Certificate, error) {
+	if !isPKCS12Name(path) {
+		return nil, newError(ErrorMisc, errors.ErrUnsupported,
+			"The file type of %q is unknown: only .p12 and .pfx files are supported", path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return NewCertificateFromPKCS12(data, password)
+}
+
+// isPKCS12Name reports whether path names a PKCS#12 file for GIO.
+func isPKCS12Name(path string) bool {
+	return strings.HasSuffix(path, ".p12") || strings.HasSuffix(path, ".pfx")
+}
+
 // NewCertificateFromFiles reads a certificate (and its issuers) from
 // certPath and its private key from keyPath, each in PEM or DER
 // (g_tls_certificate_new_from_files). A key encrypted with a password
 // (PEM as NewCertificateFromPEM, or a DER PKCS#8 EncryptedPrivateKeyInfo)
 // is kept locked until a handshake asks the connection's Interaction.
 func NewCertificateFromFiles(certPath, keyPath string) (*Certificate, error) {
-	c, err := NewCertificateFromFile(certPath)
+	data, err := os.ReadFile(certPath)
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(keyPath)
+	c, err := certificateFromPEMOrDER(data, certPath)
+	if err != nil {
+		return nil, err
+	}
+	data, err = os.ReadFile(keyPath)
 	if err != nil {
 		return nil, err
 	}
@@ -155,9 +195,14 @@ func NewCertificateFromX509(chain []*x509.Certificate, key crypto.PrivateKey) (*
 // missing password gives ErrBadCertificatePassword; anything else that
 // cannot be read, ErrBadCertificate, as for a file without a private key
 // (as GIO), unless it is a Java trust store, whose certificates are all
-// marked trusted: then the first is returned without a key.
+// marked trusted: then the first is returned without a key. The file's
+// key-derivation work is bounded before any derivation runs, inside
+// encrypted safes too (see checkPKCS12Work): a file asking more than 2^21
+// iterations for one derivation, or 2^22 in all, gives ErrBadCertificate.
 func NewCertificateFromPKCS12(data []byte, password string) (*Certificate, error) {
-	if err := checkPKCS12Work(data); err != nil {
+	if err := checkPKCS12Work(data, password); errors.Is(err, errPKCS12WrongPassword) {
+		return nil, newError(ErrorBadCertificatePassword, err, "Failed to import PKCS #12: wrong or missing password")
+	} else if err != nil {
 		return nil, newError(ErrorBadCertificate, err, "Failed to import PKCS #12")
 	}
 	key, leaf, cas, err := pkcs12.DecodeChain(data, password)

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,6 +169,79 @@ func TestPKCS12FromOpenSSL(t *testing.T) {
 				if v := srv.views(); len(v) != 1 || len(v[0].chain) != 3 || !v[0].chain[0].Equal(p.leafB.Cert) {
 					t.Errorf("%s: server did not see the PKCS#12 chain", versionName(version))
 				}
+			}
+		})
+	}
+}
+
+// TestNewCertificateFromFilePKCS12 loads .p12 and .pfx files as GIO 2.72
+// does: NewCertificateFromFile as PKCS#12 without a password
+// (g_tls_certificate_new_from_file), NewCertificateFromFileWithPassword
+// with one, and only those (g_tls_certificate_new_from_file_with_password:
+// G_IO_ERROR_NOT_SUPPORTED for other names). Seen with GIO 2.74: the same
+// results, wrong or missing passwords as G_TLS_ERROR_BAD_CERTIFICATE_PASSWORD.
+func TestNewCertificateFromFilePKCS12(t *testing.T) {
+	dir := t.TempDir()
+	copyAs := func(fixture, name string) string {
+		b, err := os.ReadFile(filepath.Join("testdata", "pkcs12", fixture))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	empty := copyAs("empty-password.p12", "empty.p12")
+	emptyPFX := copyAs("empty-password.p12", "empty.pfx")
+	secret := copyAs("aes-secret.p12", "secret.p12")
+	secretPFX := copyAs("aes-secret.p12", "secret.pfx")
+	legacy := copyAs("legacy-secret.p12", "legacy.p12")
+	pem := copyAs("ca.crt", "ca.pem")
+	der := copyAs("empty-password.p12", "empty.der") // PKCS#12 named otherwise: not read as PKCS#12
+	missing := filepath.Join(dir, "missing.p12")
+	fromFile := func(path, _ string) (*Certificate, error) { return NewCertificateFromFile(path) }
+	cases := []struct {
+		name     string
+		load     func(path, password string) (*Certificate, error)
+		path     string
+		password string
+		chain    int   // certificates, 0 for an error
+		err      error // the error expected when chain is 0
+	}{
+		{"file .p12, empty password", fromFile, empty, "", 1, nil},
+		{"file .pfx, empty password", fromFile, emptyPFX, "", 1, nil},
+		{"file .p12, password needed", fromFile, secret, "", 0, ErrBadCertificatePassword},
+		{"file, PKCS#12 under another name", fromFile, der, "", 0, ErrBadCertificate},
+		{"file, missing", fromFile, missing, "", 0, fs.ErrNotExist},
+		{"with password .p12", NewCertificateFromFileWithPassword, secret, "secret", 2, nil},
+		{"with password .pfx", NewCertificateFromFileWithPassword, secretPFX, "secret", 2, nil},
+		{"with password, legacy", NewCertificateFromFileWithPassword, legacy, "secret", 2, nil},
+		{"with password, empty", NewCertificateFromFileWithPassword, empty, "", 1, nil},
+		{"with password, wrong", NewCertificateFromFileWithPassword, secret, "wrong", 0, ErrBadCertificatePassword},
+		{"with password, PEM", NewCertificateFromFileWithPassword, pem, "secret", 0, errors.ErrUnsupported},
+		{"with password, other name", NewCertificateFromFileWithPassword, der, "", 0, errors.ErrUnsupported},
+		{"with password, missing", NewCertificateFromFileWithPassword, missing, "", 0, fs.ErrNotExist},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := tc.load(tc.path, tc.password)
+			if tc.chain == 0 {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("err = %v, want %v", err, tc.err)
+				}
+				var e *Error
+				if tc.err != fs.ErrNotExist && !errors.As(err, &e) {
+					t.Errorf("err = %T, want a giotls *Error", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(c.chain()); n != tc.chain || !c.HasPrivateKey() || c.SubjectName() != "CN=p12.example" {
+				t.Errorf("chain of %d (want %d), key %v, subject %q", n, tc.chain, c.HasPrivateKey(), c.SubjectName())
 			}
 		})
 	}

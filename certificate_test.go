@@ -302,7 +302,12 @@ func TestCertificateVerify(t *testing.T) {
 		{"bad identity", good, NewNetworkAddress("other.example.com", 443), ca(root), CertificateBadIdentity},
 		{"bad IP", good, NewNetworkAddress("192.168.1.11", 443), ca(root), CertificateBadIdentity},
 		{"bad CA", good, host, ca(other), CertificateUnknownCA},
-		{"no CA", good, host, nil, CertificateUnknownCA},
+		// GIO: unknown-ca is never set when trusted_ca is NULL.
+		{"no CA", good, host, nil, 0},
+		{"no CA, untrusted", mk(other), host, nil, 0},
+		{"empty CA certificate", good, host, &Certificate{}, CertificateUnknownCA},
+		{"no CA, expired, bad identity", mk(root, testpki.Expired()), NewNetworkAddress("other.example.com", 443), nil,
+			CertificateBadIdentity | CertificateExpired},
 		{"not activated", mk(root, testpki.NotYetValid()), host, ca(root), CertificateNotActivated},
 		{"expired", mk(root, testpki.Expired()), host, ca(root), CertificateExpired},
 		{"combo", mk(root, testpki.Expired()), NewNetworkAddress("other.example.com", 443), ca(other),

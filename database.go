@@ -23,9 +23,11 @@ const (
 type Database interface {
 	// VerifyChain verifies chain (the peer's certificate with the issuers it
 	// sent) for purpose against identity, and returns every flag that
-	// applies, not only the first problem found. A nil identity always gives
-	// CertificateBadIdentity. The error is for failures to verify at all
-	// (cancellation, an unreachable store), not for certificate problems.
+	// applies, not only the first problem found. A nil identity is not
+	// checked: CertificateBadIdentity is never set for it (GIO's contract);
+	// a connection without a server identity adds that flag itself. The
+	// error is for failures to verify at all (cancellation, an unreachable
+	// store), not for certificate problems.
 	VerifyChain(ctx context.Context, chain *Certificate, purpose Purpose, identity Connectable,
 		interaction Interaction) (CertificateFlags, error)
 	// LookupCertificateIssuer returns the issuer of cert that the database

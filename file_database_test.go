@@ -90,13 +90,15 @@ func TestFileDatabaseVerifyChain(t *testing.T) {
 	}{
 		{"good", mustChain(t, leaf.Chain...), host, 0},
 		{"bad identity", mustChain(t, leaf.Chain...), NewNetworkAddress("other.example.com", 443), CertificateBadIdentity},
-		{"no identity", mustChain(t, leaf.Chain...), nil, CertificateBadIdentity},
+		// GIO's contract: a nil identity is not checked (the connection adds bad-identity).
+		{"no identity", mustChain(t, leaf.Chain...), nil, 0},
 		{"unknown CA", leafOf(other, dns), host, CertificateUnknownCA},
 		{"not activated", leafOf(inter, dns, testpki.NotYetValid()), host, CertificateNotActivated},
 		{"expired", leafOf(inter, dns, testpki.Expired()), host, CertificateExpired},
 		{"combo", leafOf(other, dns, testpki.Expired()), NewNetworkAddress("wrong.example.com", 443),
 			CertificateUnknownCA | CertificateBadIdentity | CertificateExpired},
-		{"unknown CA without identity", leafOf(other, dns), nil, CertificateUnknownCA | CertificateBadIdentity},
+		{"unknown CA without identity", leafOf(other, dns), nil, CertificateUnknownCA},
+		{"typed nil identity", mustChain(t, leaf.Chain...), (*NetworkAddress)(nil), 0},
 		{"redundant root", mustChain(t, leaf.Cert, inter.Cert, root.Cert), host, 0},
 		{"duplicated leaf", mustChain(t, leaf.Cert, leaf.Cert, inter.Cert), host, 0},
 		{"unordered", mustChain(t, deep.Cert, i1.Cert, i2.Cert), host, 0},
@@ -275,6 +277,9 @@ func TestVerifyPeerWithoutDatabase(t *testing.T) {
 		{"no database, expired", nil, expired, id, CertificateUnknownCA | CertificateExpired},
 		{"database", NewDatabase([]*x509.Certificate{root.Cert}), good, id, 0},
 		{"typed nil database", (*storeDatabase)(nil), good, id, CertificateUnknownCA},
+		// GIO's contract: the database ignores a nil identity; the connection adds bad-identity.
+		{"user database, no identity", contractDatabase{rootPool(root.Cert)}, good, nil, CertificateBadIdentity},
+		{"user database, typed nil identity", contractDatabase{rootPool(root.Cert)}, good, (*NetworkAddress)(nil), CertificateBadIdentity},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := verifyPeer(ctx, tc.db, tc.peer, tc.id, nil)

@@ -93,7 +93,10 @@ func ParseCertificateFlags(s string) (CertificateFlags, error) {
 	return f, nil
 }
 
-// ProtocolVersion is GIO's GTlsProtocolVersion, with the same values.
+// ProtocolVersion is GIO's GTlsProtocolVersion, with the same values
+// (gio/gioenums.h, GLib 2.70): 0 to 5 for unknown, SSL 3.0 and TLS 1.0 to
+// 1.3, then 201 and 202 for DTLS 1.0 and 1.2. giotls speaks TLS 1.2 and 1.3
+// only; the others are named for completeness.
 type ProtocolVersion int
 
 const (
@@ -103,8 +106,9 @@ const (
 	ProtocolVersionTLS11
 	ProtocolVersionTLS12
 	ProtocolVersionTLS13
-	ProtocolVersionDTLS10
-	ProtocolVersionDTLS12
+	// GIO numbers the DTLS versions apart from the TLS ones.
+	ProtocolVersionDTLS10 ProtocolVersion = 201
+	ProtocolVersionDTLS12 ProtocolVersion = 202
 )
 
 // String returns the version as people write it, such as "TLS 1.3".

@@ -53,8 +53,14 @@ func TestGIOValues(t *testing.T) {
 	if ErrorBadCertificatePassword != 8 || ErrorEOF != 6 || ErrorNotTLS != 3 {
 		t.Errorf("GTlsError values changed")
 	}
-	if ProtocolVersionTLS13 != 5 || ProtocolVersionDTLS12 != 7 {
-		t.Errorf("GTlsProtocolVersion values changed")
+	// gio/gioenums.h: G_TLS_PROTOCOL_VERSION_DTLS_1_0 = 201, _DTLS_1_2 = 202.
+	for v, want := range map[ProtocolVersion]int{
+		ProtocolVersionUnknown: 0, ProtocolVersionSSL30: 1, ProtocolVersionTLS10: 2, ProtocolVersionTLS11: 3,
+		ProtocolVersionTLS12: 4, ProtocolVersionTLS13: 5, ProtocolVersionDTLS10: 201, ProtocolVersionDTLS12: 202,
+	} {
+		if int(v) != want {
+			t.Errorf("GTlsProtocolVersion %v = %d, want GIO's %d", v, int(v), want)
+		}
 	}
 }
 

@@ -9,18 +9,29 @@ import (
 // verifyPeer computes the peer's certificate errors as GIO's connection
 // does: through db when there is one; without one, every peer is
 // CertificateUnknownCA, with the identity, validity, strength and
-// server-purpose checks still made on the chain it sent.
+// server-purpose checks still made on the chain it sent. Without an
+// identity the connection itself adds CertificateBadIdentity, whatever db
+// says: a Database following GIO's contract does not check a nil identity
+// (glib-networking's fix for CVE-2020-13645).
 func verifyPeer(ctx context.Context, db Database, peer *Certificate, identity Connectable, interaction Interaction) (CertificateFlags, error) {
+	var f CertificateFlags
+	var err error
 	if db == nil || isNilPointer(db) {
-		f, err := verifyWithStore(ctx, nil, peer, PurposeServer, identity)
-		return f | CertificateUnknownCA, err
+		f, err = verifyWithStore(ctx, nil, peer, PurposeServer, identity)
+		f |= CertificateUnknownCA
+	} else {
+		f, err = db.VerifyChain(ctx, peer, PurposeServer, identity, interaction)
 	}
-	return db.VerifyChain(ctx, peer, PurposeServer, identity, interaction)
+	if identity == nil || isNilPointer(identity) {
+		f |= CertificateBadIdentity
+	}
+	return f, err
 }
 
 // verifyWithStore verifies chain against the anchors and CRLs of store (nil:
-// none) for purpose and identity, which must be valid: a nil identity, or
-// one that cannot be understood, is CertificateBadIdentity.
+// none) for purpose and identity. A nil identity is not checked, as GIO's
+// databases do (the connection adds CertificateBadIdentity, see verifyPeer);
+// one that cannot be understood is CertificateBadIdentity.
 func verifyWithStore(ctx context.Context, store *verify.Store, chain *Certificate, purpose Purpose, identity Connectable) (CertificateFlags, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -39,7 +50,7 @@ func verifyWithStore(ctx context.Context, store *verify.Store, chain *Certificat
 		Chain:         chain.chain(),
 		Store:         store,
 		Identity:      verifyIdentity(identity),
-		CheckIdentity: true,
+		CheckIdentity: identity != nil && !isNilPointer(identity),
 		Purpose:       oid,
 	}
 	res, err := verify.Verify(ctx, opts)
