@@ -7,7 +7,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"sync"
 	"testing"
@@ -17,12 +19,21 @@ import (
 )
 
 // lineageView is what the server saw of one handshake: the port it came
-// to, whether it resumed, and the client certificate the server holds for
-// the connection (the one sent, or, resumed, the one of the session).
+// to, whether it resumed, the client certificate the server holds for the
+// connection (the one sent, or, resumed, the one of the session), and, for a
+// resumption, where the session's chain began.
 type lineageView struct {
 	port    int
 	resumed bool
 	cert    string // common name of the client certificate, "" for none
+	origin  string // resumed: the chain's chainTag; "" for a full handshake
+	reused  bool   // the ticket presented had been presented before
+}
+
+// chainTag names where a chain began: the server name, port and client
+// certificate of its full handshake.
+func chainTag(sni string, port int, cert string) string {
+	return fmt.Sprintf("%s|%d|%s", sni, port, cert)
 }
 
 // lineageEnv is a server on two ports sharing ticket keys (a ticket from one
@@ -55,31 +66,63 @@ func newLineageEnv(t *testing.T, version uint16) *lineageEnv {
 	var key [32]byte
 	rand.Read(key[:])
 	for port := range e.ports {
-		cfg := serverConfig(leaf)
-		cfg.MinVersion, cfg.MaxVersion = version, version
-		cfg.ClientAuth = tls.RequestClientCert
-		cfg.SetSessionTicketKeys([][32]byte{key})
-		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			v := lineageView{port: port, resumed: cs.DidResume}
-			if len(cs.PeerCertificates) > 0 {
-				v.cert = cs.PeerCertificates[0].Subject.CommonName
+		base := serverConfig(leaf)
+		base.MinVersion, base.MaxVersion = version, version
+		base.ClientAuth = tls.RequestClientCert
+		base.SetSessionTicketKeys([][32]byte{key})
+		// A configuration per connection, so that what UnwrapSession finds
+		// reaches VerifyConnection and WrapSession. Every ticket carries, in
+		// its Extra field, the tag of the full handshake that began its
+		// chain (crypto/tls does not carry Extra over: WrapSession does).
+		base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			cfg := base.Clone()
+			cfg.GetConfigForClient = nil
+			var origin string
+			var reused bool
+			cfg.UnwrapSession = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
+				if len(identity) == 0 {
+					return nil, nil
+				}
+				h := sha256.Sum256(identity)
+				e.mu.Lock()
+				reused = e.presented[h] > 0
+				e.presented[h]++
+				e.mu.Unlock()
+				ss, err := cfg.DecryptTicket(identity, cs)
+				if ss != nil && len(ss.Extra) == 1 {
+					origin = string(ss.Extra[0])
+				}
+				return ss, err
 			}
-			e.mu.Lock()
-			e.views = append(e.views, v)
-			e.mu.Unlock()
-			return nil
-		}
-		cfg.UnwrapSession = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
-			if len(identity) == 0 {
-				return nil, nil
+			cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+				v := lineageView{port: port, resumed: cs.DidResume}
+				if len(cs.PeerCertificates) > 0 {
+					v.cert = cs.PeerCertificates[0].Subject.CommonName
+				}
+				if cs.DidResume {
+					v.origin, v.reused = origin, reused
+				}
+				e.mu.Lock()
+				e.views = append(e.views, v)
+				e.mu.Unlock()
+				return nil
 			}
-			e.mu.Lock()
-			e.presented[sha256.Sum256(identity)]++
-			e.mu.Unlock()
-			return cfg.DecryptTicket(identity, cs)
+			cfg.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
+				tag := origin
+				if !cs.DidResume {
+					cert := ""
+					if len(cs.PeerCertificates) > 0 {
+						cert = cs.PeerCertificates[0].Subject.CommonName
+					}
+					tag = chainTag(cs.ServerName, port, cert)
+				}
+				ss.Extra = [][]byte{[]byte(tag)}
+				return cfg.EncryptTicket(cs, ss)
+			}
+			return cfg, nil
 		}
 		// One byte, so that the client's Read takes in the TLS 1.3 tickets.
-		e.ports[port] = startTLSServer(t, "tcp4", cfg, func(c *tls.Conn) { c.Write([]byte{'!'}); io.Copy(io.Discard, c) })
+		e.ports[port] = startTLSServer(t, "tcp4", base, func(c *tls.Conn) { c.Write([]byte{'!'}); io.Copy(io.Discard, c) })
 	}
 	return e
 }
@@ -139,7 +182,11 @@ func (e *lineageEnv) connect(t *testing.T, lc lineageConn) (ClientConnection, li
 			if len(views) > n+1 {
 				t.Fatalf("the server saw %d handshakes for one connection", len(views)-n)
 			}
-			return c, views[n], err
+			v := views[n]
+			if own := chainTag(lc.host, lc.port, lc.cert.commonName()); lc.copy == nil && v.resumed && v.origin != own {
+				t.Errorf("a connection as %s, copying nothing, resumed a chain begun as %s", own, v.origin)
+			}
+			return c, v, err
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the server saw no handshake (client: %v)", err)
@@ -191,17 +238,17 @@ func TestCopiedSessionStaysWithItsChain(t *testing.T) {
 			}
 			for i := range 2 {
 				bc, vb := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "a.example", copy: a})
-				if !bc.SessionResumed() || !vb.resumed || vb.cert != "alice" {
+				if !bc.SessionResumed() || !vb.resumed || vb.cert != "alice" || vb.origin != chainTag("a.example", 0, "alice") {
 					t.Errorf("copy %d: resumed %v, server saw %+v; want A's session resumed", i+1, bc.SessionResumed(), vb)
 				}
 			}
-			// C2 may resume C1's chain, never alice's.
+			// C2 may resume C1's chain (connect checks that it is that one).
 			for i := range 2 {
 				if _, vc := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "a.example"}); (i == 0 && vc.resumed) || vc.cert != "" {
 					t.Errorf("C%d (no certificate, no copy): server saw %+v, want no certificate, and C1 not resumed", i+1, vc)
 				}
 			}
-			if _, va2 := e.mustConnect(t, lineageConn{backend: b, port: 0, host: "a.example", cert: e.alice}); !va2.resumed || va2.cert != "alice" {
+			if _, va2 := e.mustConnect(t, lineageConn{backend: b, port: 0, host: "a.example", cert: e.alice}); !va2.resumed {
 				t.Errorf("A's next connection: server saw %+v, want a resumption of its chain", va2)
 			}
 			if n := e.reusedTickets(); v == tls.VersionTLS13 && n != 0 {
@@ -252,7 +299,7 @@ func TestCopyAcrossIdentitiesAndCaches(t *testing.T) {
 				e := newLineageEnv(t, v)
 				b := newPrivateBackend()
 				a, _ := e.mustConnect(t, lineageConn{backend: b, port: 0, host: "a.example"})
-				if bc, vb := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "b.example", copy: a}); !bc.SessionResumed() || !vb.resumed {
+				if bc, vb := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "b.example", copy: a}); !bc.SessionResumed() || vb.origin != chainTag("a.example", 0, "") {
 					t.Errorf("b.example copying a.example's session: resumed %v, server saw %+v", bc.SessionResumed(), vb)
 				}
 				if _, vc := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "b.example"}); vc.resumed {
@@ -337,5 +384,79 @@ func TestCopiedSessionReverified(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// commonName is the certificate's subject common name, "" for none.
+func (c *Certificate) commonName() string {
+	if c == nil || c.cert == nil {
+		return ""
+	}
+	return c.cert.Subject.CommonName
+}
+
+// TestLineageAtScale mixes, at random (a fixed seed), connections as two
+// names, two ports, and no certificate, alice or bob, a third of them
+// copying an earlier connection's session. The server tags every ticket with
+// the full handshake that began its chain. A connection that copies nothing
+// resumes only chains of its own name, port and certificate (connect checks
+// that); a copy with no certificate, or its source chain's, resumes exactly
+// its source's chain; one with another certificate resumes none but its own;
+// a TLS 1.3 ticket presented before is presented again only by a copy.
+func TestLineageAtScale(t *testing.T) {
+	n := 300
+	if raceEnabled {
+		n = 120
+	}
+	for _, v := range tlsVersions {
+		t.Run(tls.VersionName(v), func(t *testing.T) {
+			e := newLineageEnv(t, v)
+			b := newPrivateBackend()
+			hosts := []string{"a.example", "b.example"}
+			certs := []*Certificate{nil, e.alice, e.bob}
+			type opened struct {
+				c     ClientConnection
+				chain string // the tag of the chain its session belongs to
+				cert  string // the certificate the server holds for it
+			}
+			var conns []opened
+			rng := mrand.New(mrand.NewPCG(13, uint64(v)))
+			resumed, copies, reusedByCopies := 0, 0, 0
+			for i := range n {
+				lc := lineageConn{backend: b, port: rng.IntN(2), host: hosts[rng.IntN(2)], cert: certs[rng.IntN(3)]}
+				var src *opened
+				if len(conns) > 0 && rng.IntN(3) == 0 {
+					src = &conns[rng.IntN(len(conns))]
+					lc.copy = src.c
+				}
+				c, view := e.mustConnect(t, lc)
+				own := chainTag(lc.host, lc.port, lc.cert.commonName())
+				chain := own
+				if view.resumed {
+					chain = view.origin
+					resumed++
+				}
+				if src != nil {
+					copies++
+					if view.reused {
+						reusedByCopies++
+					}
+					mine := lc.cert.commonName()
+					switch allowed := mine == "" || mine == src.cert; {
+					case allowed && (!view.resumed || view.origin != src.chain):
+						t.Errorf("connection %d (%s) copying a session of %s: server saw %+v", i, own, src.chain, view)
+					case !allowed && view.resumed && view.origin != own:
+						t.Errorf("connection %d (%s) copying a session of %s with another certificate: resumed %s", i, own, src.chain, view.origin)
+					}
+				} else if view.reused {
+					t.Errorf("connection %d (%s), copying nothing, presented a ticket presented before", i, own)
+				}
+				conns = append(conns, opened{c: c, chain: chain, cert: view.cert})
+			}
+			t.Logf("%d connections, %d resumed, %d copies, %d of them presenting a ticket again", n, resumed, copies, reusedByCopies)
+			if resumed < n/2 || copies < n/5 {
+				t.Errorf("%d of %d connections resumed, %d copied: too few to test anything", resumed, n, copies)
+			}
+		})
 	}
 }
