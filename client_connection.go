@@ -58,10 +58,15 @@ type clientConn struct {
 	hsComplete      bool  // the last handshake completed
 	fatal           error // a fatal TLS error Read met; Write fails with it
 
+	// The identity the running handshake started with: SNI, verification
+	// and the session key all use it, whatever SetServerIdentity does
+	// meanwhile.
+	hsIdentity Connectable
+	hsName     serverName
+
 	// Session resumption: the adapter over the backend's cache, the key
 	// it was made with, and the connection CopySessionState named.
 	sessions   *sessioncache.ConnCache
-	hsName     serverName
 	startKey   string
 	copySource *clientConn
 }
@@ -268,7 +273,7 @@ func (c *clientConn) config() (*tls.Config, error) {
 	if c.certificate.HasPrivateKey() {
 		chain = c.certificate.chain()
 	}
-	c.hsName, c.startKey = name, sessionKey(name, c.base, chain)
+	c.hsIdentity, c.hsName, c.startKey = c.identity, name, sessionKey(name, c.base, chain)
 	var cache *sessioncache.Cache
 	if !c.backend.opts.DisableResumption && c.startKey != "" {
 		cache = c.backend.opts.SessionCache.c
@@ -289,7 +294,7 @@ func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
 	peer := certificateFromChain(cs.PeerCertificates)
 	db := c.Database()
 	c.mu.Lock()
-	identity, interaction := c.identity, c.interaction
+	identity, interaction := c.hsIdentity, c.interaction
 	mask, handler, sessions := c.validationFlags, c.acceptHandler, c.sessions
 	c.mu.Unlock()
 	sessions.SetConnectionState(cs)

@@ -151,7 +151,10 @@ func (c *clientConn) ServerIdentity() Connectable {
 
 // SetServerIdentity sets the identity. Set before the handshake, it changes
 // SNI, verification and the session-cache key; an identity that cannot be
-// understood makes the handshake fail with ErrorMisc.
+// understood makes the handshake fail with ErrorMisc. The handshake takes
+// one snapshot when it starts: a change while it runs (from another
+// goroutine) applies to none of its parts, so SNI, verification and the
+// session key never disagree.
 func (c *clientConn) SetServerIdentity(identity Connectable) {
 	if isNilPointer(identity) {
 		identity = nil

@@ -24,13 +24,33 @@ func (c *clientConn) sessionsOf() *sessioncache.ConnCache {
 // require_ssl_reuse refuses one that does not resume the control
 // connection's session).
 //
-// It takes a fresh TLS 1.3 ticket source received if one was never offered;
-// otherwise it reuses source's latest session knowingly, a TLS 1.2 state or a
-// TLS 1.3 ticket presented before, which lets observers link the two
-// connections (RFC 8446, Appendix C.4): the price such protocols ask. The
-// session is chosen when this connection's handshake starts, so tickets that
-// arrive on source until then count. SessionResumed tells, after the
-// handshake, whether the server accepted it.
+// The session stays in its chain: everything this connection receives after
+// resuming it (TLS 1.3 tickets, a renewed TLS 1.2 state) is kept where the
+// chain began, under the source chain's identity, address, client
+// certificate and cache, never under this connection's own key or in its
+// backend's cache. So a later connection that copies nothing never resumes
+// a copied chain unless it is one the chain's first connection could have
+// resumed itself.
+//
+// It takes a fresh TLS 1.3 ticket of the chain, one never offered (received
+// by source, or by an earlier copy of it); with none left it reuses the
+// chain's latest session knowingly, a TLS 1.2 state or a TLS 1.3 ticket
+// presented before, which lets observers link the two connections (RFC 8446,
+// Appendix C.4): the price such protocols ask. The session is chosen when
+// this connection's handshake starts, so tickets that arrive on source until
+// then count. SessionResumed tells, after the handshake, whether the server
+// accepted it.
+//
+// A resumed handshake sends no client certificate: the server keeps the one
+// of the session (RFC 8446, Section 4.3.2; RFC 5246, Section 7.3). So a
+// connection with no certificate set that copies a session made with one
+// acts, to the server, as that certificate's owner, which is what an FTP
+// data connection needs; and one whose certificate (set when its handshake
+// starts) differs from the source chain's does not copy at all, since the
+// server would take it for the other identity and link the two: it makes a
+// full handshake with its own certificate. The resumed handshake is verified
+// again against this connection's own identity and database, and its
+// accept-certificate handler asked, as a full one would be.
 //
 // source may be a ClientConnection of this package or any value that holds
 // one: a struct (or pointer to one) embedding it, or with a field of an

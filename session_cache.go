@@ -13,10 +13,15 @@ import (
 // resumption reveals about the client:
 //
 //   - A session is stored under the server identity (host name and port,
-//     service domain, or IP address and port) and the client certificate
-//     chain sent in the handshake that made it ("none" when none was sent).
-//     It is never offered to another host or port, or with another client
-//     certificate or none.
+//     service domain, or IP address and port), the address connected to
+//     (IPv6 zone included) and the client certificate chain sent in the
+//     handshake that made it ("none" when none was sent). It is never
+//     offered to another host or port, or with another client certificate
+//     or none.
+//   - What a connection receives after resuming a session stays with that
+//     session's chain: under the key and in the cache of the full handshake
+//     that began it, also when the session came from CopySessionState, so
+//     nothing descending from a copy reaches the copier's key or cache.
 //   - A TLS 1.3 ticket is used once: it is taken out of the cache when it is
 //     offered and never presented again (RFC 8446, Appendix C.4). Every
 //     ticket a server sends is kept, in a bounded queue per key. A TLS 1.2
@@ -66,7 +71,8 @@ func (s *SessionCache) Len() (keys, sessions int) { return s.c.Len() }
 // chain: the identity, the address connected to (as GIO's key has it: a
 // session is offered only to the endpoint that made it, even when the
 // identity names another port, as an FTP data connection checked against
-// its control connection's identity does), and the chain. It is "" when
+// its control connection's identity does; its IPv6 zone included), and the
+// chain. It is "" when
 // there is nothing to key on (no identity, no remote address): such a
 // connection keeps no session.
 func sessionKey(name serverName, base net.Conn, chain []*x509.Certificate) string {

@@ -43,12 +43,21 @@ type Entry struct {
 	Born time.Time
 }
 
+// A lineage is one chain of resumptions: the full handshake that began it
+// and every session that descends from it, however it was resumed (by a
+// lookup, or by [ConnCache.CopyFrom] on any connection). Its sessions are
+// stored in cache under key, and nowhere else.
+type lineage struct {
+	cache *Cache // nil: stored in no cache
+	key   string
+}
+
 // item is a stored Entry.
 type item struct {
 	Entry
 	expires time.Time
-	cache   *Cache  // the cache it was put in, nil if none
-	owner   *bucket // nil once out of the cache; guarded by cache.mu
+	lin     *lineage // the chain it belongs to; its cache is the one it was put in
+	owner   *bucket  // nil once out of the cache; guarded by lin.cache.mu
 	// claimed is set when a TLS 1.3 ticket is handed out by Take, TakeThis
 	// or ConnCache.CopyFrom: whoever sets it is the only one to present it.
 	claimed atomic.Bool
@@ -130,9 +139,11 @@ func newItem(e Entry, now time.Time, maxAge time.Duration) *item {
 // the oldest when the queue is full; a TLS 1.2 state replaces the key's
 // previous one. A new key evicts the least recently used one when the cache
 // is full. Put ignores a nil State and an entry that has already expired.
-func (c *Cache) Put(key string, e Entry) { c.put(key, e) }
+// Each Put begins a lineage of its own.
+func (c *Cache) Put(key string, e Entry) { c.put(&lineage{cache: c, key: key}, e) }
 
-func (c *Cache) put(key string, e Entry) *item {
+// put stores e under lin.key as a session of lin; lin.cache must be c.
+func (c *Cache) put(lin *lineage, e Entry) *item {
 	if e.State == nil {
 		return nil
 	}
@@ -140,7 +151,8 @@ func (c *Cache) put(key string, e Entry) *item {
 	if it == nil {
 		return nil
 	}
-	it.cache = c
+	it.lin = lin
+	key := lin.key
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old := c.byState[e.State]; old != nil {
@@ -239,6 +251,30 @@ func (c *Cache) TakeThis(s *tls.ClientSessionState) bool {
 	return !it.TLS13 || it.claimed.CompareAndSwap(false, true)
 }
 
+// takeOfLineage claims the newest unexpired TLS 1.3 ticket of lin that
+// lin.cache holds and was never handed out, removing it; failing that, it
+// returns lin's TLS 1.2 state there, which stays.
+func (c *Cache) takeOfLineage(lin *lineage) *item {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.buckets[lin.key]
+	if b == nil {
+		return nil
+	}
+	for i := len(b.tickets) - 1; i >= 0; i-- {
+		it := b.tickets[i]
+		if it.lin == lin && now.Before(it.expires) && it.claimed.CompareAndSwap(false, true) {
+			c.remove(it)
+			return it
+		}
+	}
+	if it := b.tls12; it != nil && it.lin == lin && now.Before(it.expires) {
+		return it
+	}
+	return nil
+}
+
 // Forget removes s if it is still cached: the server rejected it, or
 // crypto/tls found it unusable.
 func (c *Cache) Forget(s *tls.ClientSessionState) {
@@ -266,12 +302,21 @@ func (it *item) claim() bool {
 	if !it.claimed.CompareAndSwap(false, true) {
 		return false
 	}
-	if c := it.cache; c != nil {
+	if c := it.lin.cache; c != nil {
 		c.mu.Lock()
 		c.remove(it)
 		c.mu.Unlock()
 	}
 	return true
+}
+
+// forget removes it from its cache, if it is still there.
+func (it *item) forget() {
+	if c := it.lin.cache; c != nil {
+		c.mu.Lock()
+		c.remove(it)
+		c.mu.Unlock()
+	}
 }
 
 // remove takes it out of its bucket, and the bucket out of the cache once

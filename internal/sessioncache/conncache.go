@@ -14,6 +14,11 @@ import (
 // received, so that [ConnCache.CopyFrom] can hand them to another
 // connection, and it reports whether it offered one.
 //
+// Sessions belong to the chain of resumptions that produced them: what a
+// connection receives after resuming a session goes where that session's
+// chain began (its cache and key), whichever way it was resumed; only a
+// full handshake begins a chain under the connection's own key.
+//
 // A ConnCache is safe for concurrent use: crypto/tls calls Put from Read
 // for TLS 1.3 tickets while another goroutine may copy from it.
 type ConnCache struct {
@@ -23,13 +28,15 @@ type ConnCache struct {
 	maxRecords int
 
 	mu        sync.Mutex
-	storeKey  string // where Put stores: key unless StoreUnder said otherwise
-	asked     bool   // Get was called
-	copied    *item  // from CopyFrom: what Get offers instead of a lookup
-	offered   *item  // what Get handed out
-	forgotten bool   // crypto/tls asked to forget offered
-	resumed   int8   // from SetConnectionState: 1 resumed, -1 not, 0 unknown
-	version   uint16 // from SetConnectionState, 0 if not told
+	storeKey  string   // where a chain this connection begins is stored: key unless StoreUnder said otherwise
+	own       *lineage // the chain this connection's full handshake began, once it received a session
+	asked     bool     // Get was called
+	copied    *item    // from CopyFrom: what Get offers instead of a lookup
+	offered   *item    // what Get handed out
+	fromCopy  bool     // offered came from CopyFrom
+	forgotten bool     // crypto/tls asked to forget offered
+	resumed   int8     // from SetConnectionState: 1 resumed, -1 not, 0 unknown
+	version   uint16   // from SetConnectionState, 0 if not told
 	received  []*item
 }
 
@@ -37,7 +44,7 @@ type ConnCache struct {
 // shares no sessions, though CopyFrom still works both ways), storing under
 // key (see [Key]). The key must describe the client certificate the
 // connection has when the handshake starts: the lookup happens before the
-// server asks for one.
+// server asks for one, and CopyFrom compares it with the source's.
 func NewConnCache(c *Cache, key string) *ConnCache {
 	cc := &ConnCache{cache: c, key: key, storeKey: key, now: time.Now, maxRecords: DefaultMaxTicketsPerKey}
 	if c != nil {
@@ -57,6 +64,7 @@ func (cc *ConnCache) Get(key string) (*tls.ClientSessionState, bool) {
 	it := cc.copied
 	cc.copied = nil
 	cc.mu.Unlock()
+	fromCopy := it != nil
 	if it == nil && cc.cache != nil {
 		it = cc.cache.take(cc.key)
 	}
@@ -64,29 +72,35 @@ func (cc *ConnCache) Get(key string) (*tls.ClientSessionState, bool) {
 		return nil, false
 	}
 	cc.mu.Lock()
-	cc.offered = it
+	cc.offered, cc.fromCopy = it, fromCopy
 	cc.mu.Unlock()
 	return it.State, true
 }
 
-// Put stores a session the connection received, under the connection's key
-// (or the one StoreUnder set); key is ignored. The protocol version and
-// ticket lifetime come from [Describe], or from SetConnectionState when it
-// told TLS 1.2 or Describe fails; failing both, the session is taken for a
+// Put stores a session the connection received: with the chain of the
+// session it resumed, under that chain's key and in that chain's cache; after
+// a full handshake, under the connection's own key (or the one StoreUnder
+// set), beginning a chain. key is ignored. The protocol version and ticket
+// lifetime come from [Describe], or from SetConnectionState when it told
+// TLS 1.2 or Describe fails; failing both, the session is taken for a
 // single-use TLS 1.3 ticket. A session received after offering one inherits
 // its Born, unless SetConnectionState said the server did not resume:
 // renewing a session never extends its age cap.
 //
+// When a session from CopyFrom was offered and SetConnectionState never said
+// whether the server took it, what arrives is stored in no cache: it might
+// belong to either chain.
+//
 // Put(key, nil) is crypto/tls saying that the session Get offered failed or
-// is unusable: it is removed from the cache.
+// is unusable: it is removed from its cache.
 func (cc *ConnCache) Put(key string, s *tls.ClientSessionState) {
 	if s == nil {
 		cc.mu.Lock()
 		it := cc.offered
 		cc.forgotten = it != nil
 		cc.mu.Unlock()
-		if it != nil && cc.cache != nil {
-			cc.cache.Forget(it.State)
+		if it != nil {
+			it.forget()
 		}
 		return
 	}
@@ -104,16 +118,21 @@ func (cc *ConnCache) Put(key string, s *tls.ClientSessionState) {
 		e.TLS13 = version >= tls.VersionTLS13
 	}
 	cc.mu.Lock()
-	if cc.offered != nil && !cc.forgotten && cc.resumed >= 0 {
+	lin := cc.homeLocked()
+	if cc.resumedLocked() {
 		e.Born = cc.offered.Born
 	}
-	storeKey := cc.storeKey
 	cc.mu.Unlock()
 	var it *item
-	if cc.cache != nil {
-		it = cc.cache.put(storeKey, e)
+	if lin != nil && lin.cache != nil {
+		it = lin.cache.put(lin, e)
 	} else {
-		it = newItem(e, cc.now(), DefaultMaxAge)
+		if lin == nil {
+			lin = &lineage{}
+		}
+		if it = newItem(e, cc.now(), DefaultMaxAge); it != nil {
+			it.lin = lin
+		}
 	}
 	if it == nil {
 		return
@@ -124,6 +143,30 @@ func (cc *ConnCache) Put(key string, s *tls.ClientSessionState) {
 		cc.received = slices.Delete(cc.received, 0, len(cc.received)-cc.maxRecords)
 	}
 	cc.mu.Unlock()
+}
+
+// resumedLocked reports whether the connection continues the chain of the
+// session Get offered: offered, not forgotten, and not known to have been
+// refused. cc.mu is held.
+func (cc *ConnCache) resumedLocked() bool {
+	return cc.offered != nil && !cc.forgotten && cc.resumed >= 0
+}
+
+// homeLocked returns the chain what the connection receives belongs to: the
+// offered session's when the connection resumed it, else the one its full
+// handshake begins. It is nil when that cannot be told (a copied session
+// offered, and no word on whether the server took it). cc.mu is held.
+func (cc *ConnCache) homeLocked() *lineage {
+	if cc.resumedLocked() {
+		if cc.resumed == 0 && cc.fromCopy {
+			return nil
+		}
+		return cc.offered.lin
+	}
+	if cc.own == nil {
+		cc.own = &lineage{cache: cc.cache, key: cc.storeKey}
+	}
+	return cc.own
 }
 
 // StoreUnder makes Put store under key from now on. The lookup key is made
@@ -166,15 +209,26 @@ func (cc *ConnCache) Offered() bool {
 	return cc.offered != nil
 }
 
-// CopyFrom makes the next Get offer a session of src's, whatever the keys,
-// for protocols whose servers demand that a second connection resume the
-// first one's session (FTP over TLS: the data connection goes to another
-// port). It claims a fresh TLS 1.3 ticket src received, the newest, if one
-// is left that was never handed out; otherwise it reuses src's latest
-// session knowingly: the TLS 1.2 state, or a TLS 1.3 ticket presented once
-// already, which lets observers link the two connections (RFC 8446, Appendix
-// C.4) but is what such servers require. It reports whether it found a
-// session; it does nothing once cc's Get has been called.
+// CopyFrom makes the next Get offer a session of src's chain, whatever the
+// keys, for protocols whose servers demand that a second connection resume
+// the first one's session (FTP over TLS: the data connection goes to another
+// port). What cc receives after resuming it goes back to that chain's key
+// and cache, never under cc's own key: nothing that descends from a copy is
+// offered to a connection that did not ask for it.
+//
+// It claims a fresh TLS 1.3 ticket of the chain, never handed out before:
+// one src received, else one an earlier copy received. With none left it
+// reuses the chain's latest session knowingly: a TLS 1.2 state, or a TLS 1.3
+// ticket presented once already, which lets observers link the two
+// connections (RFC 8446, Appendix C.4) but is what such servers require.
+//
+// It refuses (returns false) when cc's key names a client certificate that
+// is neither none nor the chain's: a resumed handshake sends no certificate
+// and the server keeps the chain's (RFC 8446, Section 4.3.2; RFC 5246,
+// Section 7.3), so the connection would be taken for the chain's owner while
+// its own was set up with another, and the server could link the two. It
+// reports whether it found a session; it does nothing once cc's Get has
+// been called.
 func (cc *ConnCache) CopyFrom(src *ConnCache) bool {
 	if src == nil || src == cc {
 		return false
@@ -187,19 +241,32 @@ func (cc *ConnCache) CopyFrom(src *ConnCache) bool {
 	}
 	now := cc.now()
 	src.mu.Lock()
+	var lin *lineage
+	if src.resumedLocked() || len(src.received) > 0 {
+		lin = src.homeLocked()
+	}
 	recs := slices.Clone(src.received)
-	if src.offered != nil && !src.forgotten && src.resumed >= 0 {
+	if src.resumedLocked() {
 		// The session src resumed is its oldest; it may be the only one
 		// (TLS 1.3 before any Read, TLS 1.2 without a new ticket).
 		recs = slices.Insert(recs, 0, src.offered)
 	}
 	src.mu.Unlock()
+	if lin == nil {
+		return false
+	}
+	if mine := certificatePart(cc.key); mine != noCertificate && mine != certificatePart(lin.key) {
+		return false
+	}
 	var pick *item
 	for _, it := range slices.Backward(recs) {
 		if it.TLS13 && now.Before(it.expires) && it.claim() {
 			pick = it
 			break
 		}
+	}
+	if pick == nil && lin.cache != nil {
+		pick = lin.cache.takeOfLineage(lin)
 	}
 	if pick == nil {
 		for _, it := range slices.Backward(recs) {
@@ -221,7 +288,7 @@ func (cc *ConnCache) CopyFrom(src *ConnCache) bool {
 	return true
 }
 
-// Discard removes from the cache the session this connection resumed and
+// Discard removes from their cache the session this connection resumed and
 // every session it received, and forgets them: for a connection whose peer
 // was rejected after its handshake, so that nothing tied to that peer is
 // offered again. (A rejection inside VerifyConnection needs no Discard:
@@ -234,10 +301,7 @@ func (cc *ConnCache) Discard() {
 	}
 	cc.received, cc.offered, cc.forgotten = nil, nil, false
 	cc.mu.Unlock()
-	if cc.cache == nil {
-		return
-	}
 	for _, it := range recs {
-		cc.cache.Forget(it.State)
+		it.forget()
 	}
 }

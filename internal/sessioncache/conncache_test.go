@@ -213,14 +213,21 @@ func TestCopyFrom(t *testing.T) {
 				t.Fatalf("a session was presented %d times", most)
 			}
 
-			// No fresh ticket left: src's latest session is reused knowingly.
+			// TLS 1.3: no fresh ticket left (dst did not read), src's latest
+			// is reused knowingly. TLS 1.2: the crypto/tls server renewed
+			// the state when dst resumed it, and the renewal, back with
+			// src's chain, is what the next copy presents.
 			dst2 := NewConnCache(c, data)
 			if !dst2.CopyFrom(src) {
 				t.Fatal("second CopyFrom = false")
 			}
 			mustConnect(t, srv, 1, v.version, dst2, true, true)
-			if most, _ := srv.maxPresented(); most != 2 {
-				t.Fatalf("reused session presented %d times, want 2", most)
+			want := 2
+			if v.version == tls.VersionTLS12 {
+				want = 1
+			}
+			if most, _ := srv.maxPresented(); most != want {
+				t.Fatalf("most presented session presented %d times, want %d", most, want)
 			}
 
 			// Wrong states are no-ops.

@@ -5,13 +5,21 @@
 //
 // Keys. A session is stored under a key made of the server identity
 // (lower-cased ASCII host name and port, service domain, or IP address and
-// port) and a hash of the client certificate chain that was sent in the
-// handshake that made the session ("none" when no certificate was sent); see
-// [Key]. A session is therefore never offered to another host, another port,
-// or under another client certificate: resumption ties the new connection to
-// the old one (RFC 8446, Appendix C.4), and offering a session made with one
-// certificate while presenting another, or none, would let the server link
-// the two identities.
+// port, an IPv6 zone included) and a hash of the client certificate chain
+// that was sent in the handshake that made the session ("none" when no
+// certificate was sent); see [Key]. A session is therefore never offered to
+// another host, another port, or under another client certificate:
+// resumption ties the new connection to the old one (RFC 8446, Appendix
+// C.4), and offering a session made with one certificate while presenting
+// another, or none, would let the server link the two identities.
+//
+// Lineage. A full handshake begins a chain of resumptions; every session
+// received on a connection that resumed one of the chain's sessions belongs
+// to the chain, and is stored where the chain began (the cache and key of
+// its full handshake), however the connection came to offer it: by a lookup
+// under its own key or by [ConnCache.CopyFrom]. A copy is the only way a
+// session crosses keys, and nothing descending from it ever lands under the
+// copier's key or in the copier's cache.
 //
 // Single use. A TLS 1.3 ticket is taken out of the cache as it is handed out
 // and is never offered again: "clients SHOULD NOT reuse a ticket for multiple
@@ -53,15 +61,33 @@
 //     after the handshake and is processed inside a Read: a connection that
 //     never reads application data receives no TLS 1.3 ticket.
 //
-// A connection uses the cache like this: cc := NewConnCache(Default(),
-// Key(identity, chain)) as its tls.Config.ClientSessionCache, chain being the
-// client certificate set when the handshake starts; VerifyConnection calls
-// cc.SetConnectionState and, as crypto/tls does not re-verify a resumed
-// session's certificates, verifies them again (they are in the
-// ConnectionState); GetClientCertificate calls cc.StoreUnder when the
-// certificate it returns is not chain; ConnectionState.DidResume tells
-// whether the server resumed; CopySessionState is dst.CopyFrom(src); a peer
-// rejected after the handshake calls cc.Discard.
+// What the giotls package (the root) calls, per connection, when its
+// handshake starts (clientConn.config, from the properties of that moment):
+//
+//   - NewConnCache(cache, key), used as that handshake's
+//     tls.Config.ClientSessionCache. cache is the backend's
+//     ([New] for NewSessionCache, else [Default]), or nil with
+//     DisableResumption or when there is nothing to key on. key is
+//     Key(identity+"@"+address, chain): identity from [HostIdentity],
+//     [ServiceIdentity] or [AddressIdentity] (or "none"), address the
+//     [AddressIdentity] of the remote address connected to, chain the DER
+//     of the client certificate set (with its private key) at that moment.
+//   - cc.CopyFrom(src.cc) right after, when CopySessionState named a source
+//     whose handshake completed; its result is not used (SessionResumed
+//     tells).
+//   - cc.StoreUnder(key') from GetClientCertificate, when the chain it sends
+//     (one an Interaction supplied, or none) is not the one key was made
+//     with.
+//   - cc.SetConnectionState(cs) first thing in VerifyConnection, on every
+//     handshake, resumed or not, before the server's certificate is
+//     verified again (crypto/tls does not re-verify a resumed session's
+//     certificates; the root does, against the connection's own identity
+//     and database, so a copied session is verified as the copier's).
+//   - [Cache.Len] for SessionCache.Len.
+//
+// It calls neither [ConnCache.Offered] nor [ConnCache.Discard]: every
+// rejection happens inside VerifyConnection, after which crypto/tls calls
+// Put(key, nil) and stores nothing.
 //
 // A TLS 1.2 server may also resume by session ID (RFC 5246), which crypto/tls
 // does not support on the client: only tickets are cached.

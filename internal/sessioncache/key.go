@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"strconv"
+	"strings"
 )
 
 // HostIdentity is the identity part of a key for a host name and port, in
@@ -21,10 +22,18 @@ func ServiceIdentity(domain string) string {
 }
 
 // AddressIdentity is the identity part of a key for an IP address and port,
-// used when the server identity is an IP address or there is none. The zone
-// and any IPv4-in-IPv6 mapping are dropped.
+// used when the server identity is an IP address or there is none. Any
+// IPv4-in-IPv6 mapping is dropped. An IPv6 zone is kept: fe80::1%eth0 and
+// fe80::1%eth1 are different hosts (RFC 4007, Section 6). It is written in
+// hexadecimal, so that lower-casing the key (see [Key]) cannot merge zones
+// whose names differ only in case.
 func AddressIdentity(ap netip.AddrPort) string {
-	return "ip/" + netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port()).String()
+	a := ap.Addr().Unmap()
+	zone := a.Zone()
+	if zone == "" {
+		return "ip/" + netip.AddrPortFrom(a, ap.Port()).String()
+	}
+	return "ip/[" + a.WithZone("").String() + "%" + hex.EncodeToString([]byte(zone)) + "]:" + strconv.Itoa(int(ap.Port()))
 }
 
 // Key is the cache key for sessions made with identity (from HostIdentity,
@@ -47,7 +56,7 @@ func Key(identity string, clientCertDER [][]byte) string {
 	}
 	b = append(b, '/')
 	if len(clientCertDER) == 0 {
-		return string(append(b, "none"...))
+		return string(append(b, noCertificate...))
 	}
 	h := sha256.New()
 	var n [4]byte
@@ -58,4 +67,17 @@ func Key(identity string, clientCertDER [][]byte) string {
 		h.Write(der)
 	}
 	return string(hex.AppendEncode(b, h.Sum(nil)))
+}
+
+// noCertificate is the client-certificate part of a key made without one.
+const noCertificate = "none"
+
+// certificatePart returns the client-certificate part of a key made by
+// [Key]: noCertificate or the chain's hash; "" for anything else.
+func certificatePart(key string) string {
+	i := strings.LastIndexByte(key, '/')
+	if i < 0 {
+		return ""
+	}
+	return key[i+1:]
 }

@@ -15,12 +15,31 @@ func TestIdentities(t *testing.T) {
 		{ServiceIdentity("example.com"), "service/example.com"},
 		{AddressIdentity(netip.MustParseAddrPort("127.0.0.1:21")), "ip/127.0.0.1:21"},
 		{AddressIdentity(netip.MustParseAddrPort("[::ffff:127.0.0.1]:21")), "ip/127.0.0.1:21"},
-		{AddressIdentity(netip.MustParseAddrPort("[fe80::1%eth0]:443")), "ip/[fe80::1]:443"},
+		{AddressIdentity(netip.MustParseAddrPort("[fe80::1]:443")), "ip/[fe80::1]:443"},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("identity = %q, want %q", tt.got, tt.want)
 		}
+	}
+}
+
+// TestZonesInKeys: an IPv6 zone is part of the address (RFC 4007, Section
+// 6): the same address on two links, or on a link and on none, are two
+// servers, whose sessions must not meet, even where the zone names differ
+// only in case (Key lower-cases identities).
+func TestZonesInKeys(t *testing.T) {
+	addrs := []string{"[fe80::1]:443", "[fe80::1%eth0]:443", "[fe80::1%eth1]:443", "[fe80::1%ETH0]:443", "[::1%lo]:21", "[::1]:21"}
+	seen := map[string]string{}
+	for _, a := range addrs {
+		k := Key(AddressIdentity(netip.MustParseAddrPort(a)), nil)
+		if other, ok := seen[k]; ok {
+			t.Errorf("%s and %s share the key %q", a, other, k)
+		}
+		seen[k] = a
+	}
+	if Key(AddressIdentity(netip.MustParseAddrPort("[fe80::1%eth0]:443")), nil) != Key(AddressIdentity(netip.MustParseAddrPort("[fe80::1%eth0]:443")), nil) {
+		t.Error("the same zoned address gives two keys")
 	}
 }
 
