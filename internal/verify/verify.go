@@ -14,7 +14,9 @@
 // unhandled critical extensions; every issuer on the path for the CA basic
 // constraint, certSign key usage and path length (RFC 5280, section 6.1.4);
 // name constraints of every CA on the path apply to the certificates below
-// it (RFC 5280, section 4.2.1.10). Signatures made with a broken hash are
+// it (RFC 5280, section 4.2.1.10); the certificates below the anchor must
+// satisfy policy constraints as crypto/x509 processes them (RFC 5280,
+// section 6.1, with any policy acceptable). Signatures made with a broken hash are
 // flagged except the anchor's own signature, which trust in the anchor
 // does not depend on. When no path reaches an anchor, the same checks run on
 // the longest path that could be built from what the peer sent.
@@ -288,6 +290,12 @@ func (b *builder) pathFlags(path []*x509.Certificate, anchored bool) Flags {
 		if violatesNameConstraints(c, path[:i]) {
 			f |= GenericError
 		}
+	}
+	// The anchor's policy constraints are its own business, as in
+	// crypto/x509 (RFC 5280, section 6.1.1 (d) to (f) leave them to the
+	// relying party).
+	if n > 1 && !policiesValid(path[:n-1]) {
+		f |= GenericError
 	}
 	if b.opts.Purpose != nil {
 		for i, c := range path {
