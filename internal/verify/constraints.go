@@ -7,43 +7,69 @@ import (
 	"strings"
 )
 
+// maxConstraintComparisons bounds the name-by-constraint comparisons of one
+// verification, as crypto/x509 long did (it allowed 250,000): a hostile
+// chain may carry thousands of names under thousands of constraints on each
+// of many paths. Beyond it, names are not compared and count as violating.
+const maxConstraintComparisons = 250000
+
+// constraintBudget is maxConstraintComparisons, but for tests that lift it
+// to see the context end the comparisons.
+var constraintBudget = maxConstraintComparisons
+
 // violatesNameConstraints reports whether a name of a certificate in below
 // breaks ca's name constraints (RFC 5280, section 4.2.1.10): DNS names,
 // IP addresses, email addresses and URI hosts, each against the
-// constraints of its own type.
-func violatesNameConstraints(ca *x509.Certificate, below []*x509.Certificate) bool {
-	hasDNS := len(ca.PermittedDNSDomains)+len(ca.ExcludedDNSDomains) > 0
-	hasIP := len(ca.PermittedIPRanges)+len(ca.ExcludedIPRanges) > 0
-	hasEmail := len(ca.PermittedEmailAddresses)+len(ca.ExcludedEmailAddresses) > 0
-	hasURI := len(ca.PermittedURIDomains)+len(ca.ExcludedURIDomains) > 0
+// constraints of its own type. A name it has no budget left to compare
+// counts as a violation, as crypto/x509's TooManyConstraints; so does a
+// cancelled context, recorded in b.err.
+func (b *builder) violatesNameConstraints(ca *x509.Certificate, below []*x509.Certificate) bool {
+	nDNS := len(ca.PermittedDNSDomains) + len(ca.ExcludedDNSDomains)
+	nIP := len(ca.PermittedIPRanges) + len(ca.ExcludedIPRanges)
+	nEmail := len(ca.PermittedEmailAddresses) + len(ca.ExcludedEmailAddresses)
+	nURI := len(ca.PermittedURIDomains) + len(ca.ExcludedURIDomains)
+	hasDNS, hasIP, hasEmail, hasURI := nDNS > 0, nIP > 0, nEmail > 0, nURI > 0
 	if !hasDNS && !hasIP && !hasEmail && !hasURI {
 		return false
+	}
+	// spend charges the comparisons of one name, and checks the context
+	// as often: the loops below scale with what the peer sent.
+	spend := func(n int) bool {
+		b.comparisons += n
+		if b.comparisons > constraintBudget {
+			return false
+		}
+		if err := b.ctx.Err(); err != nil {
+			b.err = err
+			return false
+		}
+		return true
 	}
 	for _, c := range below {
 		if hasDNS {
 			for _, d := range c.DNSNames {
-				if !allowed(d, ca.PermittedDNSDomains, ca.ExcludedDNSDomains, matchDomain, excludesDomain) {
+				if !spend(nDNS) || !allowed(d, ca.PermittedDNSDomains, ca.ExcludedDNSDomains, matchDomain, excludesDomain) {
 					return true
 				}
 			}
 		}
 		if hasIP {
 			for _, ip := range c.IPAddresses {
-				if !allowedIP(ip, ca.PermittedIPRanges, ca.ExcludedIPRanges) {
+				if !spend(nIP) || !allowedIP(ip, ca.PermittedIPRanges, ca.ExcludedIPRanges) {
 					return true
 				}
 			}
 		}
 		if hasEmail {
 			for _, e := range c.EmailAddresses {
-				if !allowed(e, ca.PermittedEmailAddresses, ca.ExcludedEmailAddresses, matchEmail, matchEmail) {
+				if !spend(nEmail) || !allowed(e, ca.PermittedEmailAddresses, ca.ExcludedEmailAddresses, matchEmail, matchEmail) {
 					return true
 				}
 			}
 		}
 		if hasURI {
 			for _, u := range c.URIs {
-				if !allowed(uriHost(u), ca.PermittedURIDomains, ca.ExcludedURIDomains, matchDomain, matchDomain) {
+				if !spend(nURI) || !allowed(uriHost(u), ca.PermittedURIDomains, ca.ExcludedURIDomains, matchDomain, matchDomain) {
 					return true
 				}
 			}

@@ -76,6 +76,14 @@ func lower(counter, constraint int, zero bool) int {
 func nextPolicyLevel(level map[string][]string, c *x509.Certificate, expandAny bool) map[string][]string {
 	next := map[string][]string{}
 	_, anyAbove := level[anyPolicy]
+	// Indexed once, not searched per policy: both lists are the peer's to
+	// make long.
+	expected := map[string]bool{}
+	for _, exp := range level {
+		for _, e := range exp {
+			expected[e] = true
+		}
+	}
 	hasAny := false
 	for _, oid := range c.Policies {
 		p := oid.String()
@@ -83,31 +91,18 @@ func nextPolicyLevel(level map[string][]string, c *x509.Certificate, expandAny b
 			hasAny = true
 			continue
 		}
-		if anyAbove || expected(level, p) {
+		if anyAbove || expected[p] {
 			next[p] = []string{p}
 		}
 	}
 	if hasAny && expandAny {
-		for _, exp := range level {
-			for _, e := range exp {
-				if _, ok := next[e]; !ok {
-					next[e] = []string{e}
-				}
+		for e := range expected {
+			if _, ok := next[e]; !ok {
+				next[e] = []string{e}
 			}
 		}
 	}
 	return next
-}
-
-func expected(level map[string][]string, p string) bool {
-	for _, exp := range level {
-		for _, e := range exp {
-			if e == p {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // applyPolicyMappings applies c's policy mappings to level (RFC 9618's

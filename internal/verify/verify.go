@@ -111,7 +111,12 @@ func Verify(ctx context.Context, opts *Options) (Result, error) {
 	}
 	b := &builder{ctx: ctx, opts: opts, now: now, sigs: map[[2]*x509.Certificate]bool{}}
 	b.pool = make([]*x509.Certificate, 0, min(len(opts.Chain)-1, maxCertificates))
-	for _, c := range opts.Chain[1:] {
+	for i, c := range opts.Chain[1:] {
+		if i%64 == 63 {
+			if err := ctx.Err(); err != nil {
+				return Result{}, err
+			}
+		}
 		// A linear search: the pool is small, and a set keyed by DER would
 		// copy every certificate on every handshake.
 		if c != nil && len(b.pool) < maxCertificates && !slices.ContainsFunc(b.pool, func(p *x509.Certificate) bool {
@@ -142,7 +147,10 @@ type builder struct {
 	found      bool
 	paths      int
 	expansions int
-	err        error
+	// comparisons counts name-constraint comparisons, against
+	// maxConstraintComparisons.
+	comparisons int
+	err         error
 }
 
 // done reports whether the search should stop: cancelled, out of budget, or
@@ -151,11 +159,9 @@ func (b *builder) done() bool {
 	if b.err != nil {
 		return true
 	}
-	if b.expansions%16 == 0 {
-		if err := b.ctx.Err(); err != nil {
-			b.err = err
-			return true
-		}
+	if err := b.ctx.Err(); err != nil {
+		b.err = err
+		return true
 	}
 	return b.paths >= maxPaths || b.expansions >= maxExpansions ||
 		(b.found && b.best.Anchored && b.best.Flags == 0)
@@ -287,7 +293,7 @@ func (b *builder) pathFlags(path []*x509.Certificate, anchored bool) Flags {
 		if b.opts.Store.Revoked(path[i-1], c) {
 			f |= Revoked
 		}
-		if violatesNameConstraints(c, path[:i]) {
+		if b.violatesNameConstraints(c, path[:i]) {
 			f |= GenericError
 		}
 	}
