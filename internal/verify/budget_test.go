@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"crypto/x509"
 	"math"
 	"runtime"
 	"testing"
@@ -61,5 +62,94 @@ func TestVerifyConstraintBombCancelled(t *testing.T) {
 	}
 	if err != context.DeadlineExceeded {
 		t.Errorf("Verify = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// TestVerifyBudgets shows each bound of path building at work, alone: a
+// test that fails when only that bound is removed. The certificates
+// considered (maxCertificates): an issuer sent after 64 others is never
+// seen. The depth (MaxDepth): 16 certificates, anchor included, and no
+// more. The paths examined (maxPaths): a valid intermediate offered after
+// 40 expired copies of itself is not reached. The issuer candidates tried
+// (maxExpansions): a web of 8 CAs of one name, cross-signed every way,
+// ends on that budget before the path budget.
+func TestVerifyBudgets(t *testing.T) {
+	dns := testpki.DNSNames("example.com")
+	root := testpki.MustCA(t, "Root")
+	inter := root.MustIntermediate(t, "Inter")
+	leaf := inter.MustLeaf(t, "leaf", dns)
+	var others []*x509.Certificate
+	for range maxCertificates {
+		others = append(others, testpki.MustCA(t, "Other").Cert)
+	}
+	deep := func(intermediates int) []*x509.Certificate {
+		ca := root
+		for range intermediates {
+			ca = ca.MustIntermediate(t, "Deep")
+		}
+		return ca.MustLeaf(t, "leaf", dns).Chain
+	}
+	copies := func(n int) []*x509.Certificate {
+		chain := certs(leaf.Cert)
+		for range n {
+			c, err := root.CrossSign(inter, testpki.Expired())
+			if err != nil {
+				t.Fatal(err)
+			}
+			chain = append(chain, c)
+		}
+		return append(chain, inter.Cert)
+	}
+	web := func(n int) []*x509.Certificate {
+		cas := make([]*testpki.CA, n)
+		for i := range cas {
+			cas[i] = testpki.MustCA(t, "Web")
+		}
+		chain := certs(cas[0].MustLeaf(t, "leaf", dns).Cert)
+		for i := range cas {
+			for j := range cas {
+				if i != j {
+					c, err := cas[i].CrossSign(cas[j])
+					if err != nil {
+						t.Fatal(err)
+					}
+					chain = append(chain, c)
+				}
+			}
+		}
+		return chain
+	}
+
+	cases := []struct {
+		name  string
+		chain []*x509.Certificate
+		want  Flags
+		check func(w work) bool // what the search spent
+	}{
+		{"issuer after 63 others", append(append(certs(leaf.Cert), others[:maxCertificates-1]...), inter.Cert), 0, nil},
+		{"issuer after 64 others", append(append(certs(leaf.Cert), others...), inter.Cert), UnknownCA, nil},
+		{"depth 16", deep(MaxDepth - 2), 0, nil},
+		{"depth 17", deep(MaxDepth - 1), UnknownCA, nil},
+		{"valid after 30 expired copies", copies(maxPaths - 2), 0, func(w work) bool { return w.paths == maxPaths-1 }},
+		{"valid after 40 expired copies", copies(40), Expired, func(w work) bool { return w.paths == maxPaths && w.expansions < maxExpansions }},
+		{"web of 7", web(7), UnknownCA, func(w work) bool { return w.paths == maxPaths && w.expansions < maxExpansions }},
+		{"web of 8", web(8), UnknownCA, func(w work) bool { return w.expansions == maxExpansions && w.paths < maxPaths }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Verify(context.Background(), &Options{
+				Chain: tc.chain, Store: NewStore(certs(root.Cert), nil),
+				Identity: Identity{Host: "example.com"}, CheckIdentity: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Flags != tc.want {
+				t.Errorf("flags = %#x, want %#x (path of %d, anchored %v)", res.Flags, tc.want, len(res.Path), res.Anchored)
+			}
+			if tc.check != nil && !tc.check(res.work) {
+				t.Errorf("spent %+v", res.work)
+			}
+		})
 	}
 }

@@ -94,7 +94,14 @@ type Result struct {
 	// with an anchor when Anchored.
 	Path     []*x509.Certificate
 	Anchored bool
+
+	// work is what the search spent, for tests of its budgets.
+	work work
 }
+
+// work counts the complete paths recorded, the issuer candidates tried and
+// the name-constraint comparisons made by one verification.
+type work struct{ paths, expansions, comparisons int }
 
 // Verify verifies opts.Chain and returns every flag that applies. The error
 // is only ctx's, when it is cancelled during path building.
@@ -131,6 +138,7 @@ func Verify(ctx context.Context, opts *Options) (Result, error) {
 		return Result{}, b.err
 	}
 	res := b.best
+	res.work = work{b.paths, b.expansions, b.comparisons}
 	if opts.CheckIdentity && !MatchIdentity(leaf, opts.Identity) {
 		res.Flags |= BadIdentity
 	}
