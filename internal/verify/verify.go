@@ -21,6 +21,12 @@
 // does not depend on. When no path reaches an anchor, the same checks run on
 // the longest path that could be built from what the peer sent.
 //
+// Everything the peer controls has a budget: the certificates considered,
+// the depth, the paths and issuer candidates examined, and the
+// name-by-constraint comparisons (a name left uncompared counts as a
+// violation, GenericError, as crypto/x509 refuses such chains); the context
+// is checked inside each loop over what the peer sent.
+//
 // Compared with GIO 2.74's GnuTLS file database on the same certificates
 // (g_tls_database_verify_chain), the flags are the same except where GIO
 // is too lenient, by design: GIO matches the common name when there are no
@@ -98,7 +104,8 @@ type Result struct {
 	// work is what the search spent, for tests of its budgets.
 	work work
 }
-
+// is only ctx's, when it is cancelled during path building or the checks of a
+// path.
 // work counts the complete paths recorded, the issuer candidates tried and
 // the name-constraint comparisons made by one verification.
 type work struct{ paths, expansions, comparisons int }
