@@ -104,14 +104,14 @@ type Result struct {
 	// work is what the search spent, for tests of its budgets.
 	work work
 }
-// is only ctx's, when it is cancelled during path building or the checks of a
-// path.
+
 // work counts the complete paths recorded, the issuer candidates tried and
 // the name-constraint comparisons made by one verification.
 type work struct{ paths, expansions, comparisons int }
 
 // Verify verifies opts.Chain and returns every flag that applies. The error
-// is only ctx's, when it is cancelled during path building.
+// is only ctx's, when it is cancelled during path building or the checks of a
+// path.
 func Verify(ctx context.Context, opts *Options) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
