@@ -127,7 +127,9 @@ func excludesDomain(name, constraint string) bool {
 	}
 	constraint = strings.TrimSuffix(constraint, ".")
 	_, parent, ok := strings.Cut(constraint, ".")
-	return ok && !strings.HasPrefix(constraint, ".") && strings.EqualFold(parent, strings.TrimSuffix(rest, "."))
+	// A leading-dot constraint needs no such rule: matchDomain has
+	// already found "*.example.com" under ".example.com".
+	return ok && strings.EqualFold(parent, strings.TrimSuffix(rest, "."))
 }
 
 // matchEmail matches a mailbox against an email constraint: a whole mailbox,

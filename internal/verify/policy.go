@@ -18,8 +18,7 @@ const anyPolicy = "2.5.29.32.0"
 //
 // With every policy acceptable, only whether the valid policy graph is empty
 // at the end matters, so only its last level is kept: each node's valid
-// policy with its expected policy set. A nil level is the NULL graph that
-// follows a certificate without policies.
+// policy with its expected policy set.
 func policiesValid(chain []*x509.Certificate) bool {
 	n := len(chain)
 	if n == 0 {
@@ -30,17 +29,13 @@ func policiesValid(chain []*x509.Certificate) bool {
 	for i := n - 1; i >= 0; i-- {
 		c := chain[i]
 		selfIssued := bytes.Equal(c.RawIssuer, c.RawSubject)
-		if len(c.Policies) == 0 { // 6.1.3 (e)
-			level = nil
-		}
-		if explicit == 0 && level == nil { // 6.1.3 (f)
+		// A certificate without policies leaves an empty level, the NULL
+		// graph of 6.1.3 (e), which nothing refills. Step (f), failing at
+		// once when an explicit policy is then required, is left to the
+		// final check: neither the graph nor explicit can grow back.
+		level = nextPolicyLevel(level, c, inhibitAny > 0 || (i > 0 && selfIssued))
+		if i > 0 && !applyPolicyMappings(level, c, mapping > 0) {
 			return false
-		}
-		if level != nil {
-			level = nextPolicyLevel(level, c, inhibitAny > 0 || (i > 0 && selfIssued))
-			if i > 0 && !applyPolicyMappings(level, c, mapping > 0) {
-				return false
-			}
 		}
 		if i > 0 {
 			if !selfIssued { // 6.1.4 (h)
