@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"math"
 	"runtime"
 	"testing"
@@ -152,4 +153,45 @@ func TestVerifyBudgets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVerifyPolicyBomb sends certificates with 1,500 policies and 1,500
+// policy mappings each, six deep, above 8 look-alike roots: each path costs
+// some 25,000 policy graph steps. Policy processing has a budget per
+// verification (maxPolicyWork): the paths checked within it give the
+// verdict, those beyond it count as invalid (generic-error) and lose.
+func TestVerifyPolicyBomb(t *testing.T) {
+	var pols, maps []string
+	for i := range 1500 {
+		p := fmt.Sprintf("1.3.6.1.4.1.99999.3.%d", i)
+		pols = append(pols, p)
+		maps = append(maps, p, fmt.Sprintf("1.3.6.1.4.1.99999.4.%d", i))
+	}
+	root := testpki.MustCA(t, "Bomb Root")
+	ca := root
+	for i := range 6 {
+		ca = ca.MustIntermediate(t, fmt.Sprint("Bomb ", i), testpki.Policies(append(pols, anyPolicy)...),
+			testpki.PolicyMappings(maps...), testpki.PolicyConstraints(0, -1))
+	}
+	leaf := ca.MustLeaf(t, "leaf", testpki.DNSNames("localhost"), testpki.Policies(anyPolicy))
+	chain := leaf.Chain
+	for range 7 {
+		chain = append(chain, testpki.MustCA(t, "Bomb Root", testpki.WithSigner(root.Key)).Cert)
+	}
+	chain = append(chain, root.Cert)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := Verify(ctx, &Options{Chain: chain, Identity: Identity{Host: "localhost"}, CheckIdentity: true})
+	elapsed := time.Since(start)
+	if err != nil {
+		t.Fatalf("Verify = %v after %v", err, elapsed)
+	}
+	if res.Flags != UnknownCA {
+		t.Errorf("flags = %#x, want unknown-ca", res.Flags)
+	}
+	if res.work.paths != 8 || res.work.policy > maxPolicyWork {
+		t.Errorf("spent %+v", res.work)
+	}
+	t.Logf("ended in %v, spent %+v", elapsed, res.work)
 }

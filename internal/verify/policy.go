@@ -9,6 +9,13 @@ import (
 // section 4.2.1.4).
 const anyPolicy = "2.5.29.32.0"
 
+// maxPolicyWork bounds the policy graph steps of one verification (a node
+// made or carried, a policy or mapping read): real chains take tens, and a
+// hostile one, thousands of policies and mappings per certificate on each
+// of many paths, could take millions. Beyond it, a path's policies count as
+// invalid.
+const maxPolicyWork = 100000
+
 // policiesValid runs the certificate policy processing of RFC 5280, section
 // 6.1 (as updated by RFC 9618) over chain, leaf first and anchor excluded,
 // with any policy acceptable to the user, as crypto/x509 does: it fails
@@ -19,7 +26,10 @@ const anyPolicy = "2.5.29.32.0"
 // With every policy acceptable, only whether the valid policy graph is empty
 // at the end matters, so only its last level is kept: each node's valid
 // policy with its expected policy set.
-func policiesValid(chain []*x509.Certificate) bool {
+//
+// spend is charged the steps of each certificate before they are taken, and
+// ends the processing (invalid) when it returns false.
+func policiesValid(chain []*x509.Certificate, spend func(steps int) bool) bool {
 	n := len(chain)
 	if n == 0 {
 		return true
@@ -28,6 +38,9 @@ func policiesValid(chain []*x509.Certificate) bool {
 	level := map[string][]string{anyPolicy: {anyPolicy}}
 	for i := n - 1; i >= 0; i-- {
 		c := chain[i]
+		if !spend(len(level) + len(c.Policies) + len(c.PolicyMappings)) {
+			return false
+		}
 		selfIssued := bytes.Equal(c.RawIssuer, c.RawSubject)
 		// A certificate without policies leaves an empty level, the NULL
 		// graph of 6.1.3 (e), which nothing refills. Step (f), failing at

@@ -106,8 +106,9 @@ type Result struct {
 }
 
 // work counts the complete paths recorded, the issuer candidates tried and
-// the name-constraint comparisons made by one verification.
-type work struct{ paths, expansions, comparisons int }
+// the name-constraint comparisons and policy graph steps made by one
+// verification.
+type work struct{ paths, expansions, comparisons, policy int }
 
 // Verify verifies opts.Chain and returns every flag that applies. The error
 // is only ctx's, when it is cancelled during path building or the checks of a
@@ -145,7 +146,7 @@ func Verify(ctx context.Context, opts *Options) (Result, error) {
 		return Result{}, b.err
 	}
 	res := b.best
-	res.work = work{b.paths, b.expansions, b.comparisons}
+	res.work = work{b.paths, b.expansions, b.comparisons, b.policyWork}
 	if opts.CheckIdentity && !MatchIdentity(leaf, opts.Identity) {
 		res.Flags |= BadIdentity
 	}
@@ -165,7 +166,9 @@ type builder struct {
 	// comparisons counts name-constraint comparisons, against
 	// maxConstraintComparisons.
 	comparisons int
-	err         error
+	// policyWork counts policy graph steps, against maxPolicyWork.
+	policyWork int
+	err        error
 }
 
 // done reports whether the search should stop: cancelled, out of budget, or
@@ -315,7 +318,7 @@ func (b *builder) pathFlags(path []*x509.Certificate, anchored bool) Flags {
 	// The anchor's policy constraints are its own business, as in
 	// crypto/x509 (RFC 5280, section 6.1.1 (d) to (f) leave them to the
 	// relying party).
-	if n > 1 && !policiesValid(path[:n-1]) {
+	if n > 1 && !policiesValid(path[:n-1], b.spendPolicyWork) {
 		f |= GenericError
 	}
 	if b.opts.Purpose != nil {
@@ -328,6 +331,20 @@ func (b *builder) pathFlags(path []*x509.Certificate, anchored bool) Flags {
 		}
 	}
 	return f
+}
+
+// spendPolicyWork charges steps of policy processing to the verification's
+// budget, and checks the context: false when either has run out.
+func (b *builder) spendPolicyWork(steps int) bool {
+	if b.policyWork+steps > maxPolicyWork {
+		return false
+	}
+	b.policyWork += steps
+	if err := b.ctx.Err(); err != nil {
+		b.err = err
+		return false
+	}
+	return true
 }
 
 // validIssuer checks the certificate at index i (> 0) of a path as the issuer
