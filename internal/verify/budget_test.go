@@ -41,10 +41,10 @@ func TestVerifyConstraintBomb(t *testing.T) {
 	if want := UnknownCA | GenericError; res.Flags != want {
 		t.Errorf("flags = %#x, want %#x (unknown-ca, and generic-error for the constraints not checked)", res.Flags, want)
 	}
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
 		t.Errorf("Verify allocated %d bytes", alloc)
 	}
-	t.Logf("ended in %v", elapsed)
+	t.Logf("ended in %v, %d bytes allocated", elapsed, after.TotalAlloc-before.TotalAlloc)
 }
 
 // TestVerifyConstraintBombCancelled lifts the comparison budget to show that
