@@ -278,6 +278,30 @@ func TestHostileManyCertificates(t *testing.T) {
 	}
 }
 
+// TestHostileConstraintBomb sends issue 12's chain, which needs no trusted
+// CA: a leaf with 6,000 names, an intermediate with 6,000 excluded
+// constraints that match none of them, and 8 look-alike roots. Compared
+// name by constraint on every path it took 21.7 s; with a 1 s context the
+// handshake must fail within 1.5 s.
+func TestHostileConstraintBomb(t *testing.T) {
+	leaf := testpki.ConstraintBomb(t, 6000, 6000, 8, "localhost")
+	srv := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
+	c, _ := dialClient(t, nil, srv.Addr, localhost(srv.Addr.Port()))
+	c.SetDatabase(NewDatabase([]*x509.Certificate{testpki.MustCA(t, "Unrelated Root").Cert}))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	err := c.Handshake(ctx)
+	elapsed := time.Since(start)
+	if elapsed > 1500*time.Millisecond {
+		t.Errorf("Handshake took %v with a 1 s context", elapsed)
+	}
+	if !errors.Is(err, ErrBadCertificate) {
+		t.Errorf("Handshake = %v, want ErrBadCertificate", err)
+	}
+	t.Logf("refused in %v: %v", elapsed, err)
+}
+
 // fakeClock is a settable clock for a session cache.
 type fakeClock struct {
 	mu  sync.Mutex

@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -86,6 +87,14 @@ type config struct {
 	permittedDNS     []string
 	excludedDNS      []string
 	permittedIPs     []*net.IPNet
+	emails           []string
+	uris             []*url.URL
+	permittedEmails  []string
+	excludedEmails   []string
+	permittedURIs    []string
+	excludedURIs     []string
+	policies         []x509.OID
+	version1         bool
 	extraExtensions  []pkix.Extension
 	serial           *big.Int
 	subjectKeyID     []byte
@@ -206,6 +215,58 @@ func ExcludedDNSDomains(domains ...string) Option {
 	return func(c *config) { c.excludedDNS = append(c.excludedDNS, domains...) }
 }
 
+// EmailAddresses adds subjectAltName rfc822Name addresses.
+func EmailAddresses(addrs ...string) Option {
+	return func(c *config) { c.emails = append(c.emails, addrs...) }
+}
+
+// URIs adds subjectAltName URIs, written as "https://host/path".
+func URIs(uris ...string) Option {
+	return func(c *config) {
+		for _, s := range uris {
+			u, err := url.Parse(s)
+			if err != nil {
+				c.ipErr = fmt.Errorf("testpki: bad URI %q", s)
+				continue
+			}
+			c.uris = append(c.uris, u)
+		}
+	}
+}
+
+// EmailConstraints adds permitted and excluded email name constraints: a
+// mailbox, a host or a ".domain" (RFC 5280, section 4.2.1.10).
+func EmailConstraints(permitted, excluded []string) Option {
+	return func(c *config) {
+		c.permittedEmails = append(c.permittedEmails, permitted...)
+		c.excludedEmails = append(c.excludedEmails, excluded...)
+	}
+}
+
+// URIConstraints adds permitted and excluded URI name constraints: a host
+// or a ".domain".
+func URIConstraints(permitted, excluded []string) Option {
+	return func(c *config) {
+		c.permittedURIs = append(c.permittedURIs, permitted...)
+		c.excludedURIs = append(c.excludedURIs, excluded...)
+	}
+}
+
+// Policies adds certificate policies, written as dotted OIDs
+// ("2.5.29.32.0" is anyPolicy).
+func Policies(oids ...string) Option {
+	return func(c *config) {
+		for _, s := range oids {
+			oid, err := x509.ParseOID(s)
+			if err != nil {
+				c.ipErr = fmt.Errorf("testpki: bad OID %q", s)
+				continue
+			}
+			c.policies = append(c.policies, oid)
+		}
+	}
+}
+
 // UnhandledCriticalExtension adds the critical extension
 // OIDUnhandledCritical, which no verifier understands.
 func UnhandledCriticalExtension() Option {
@@ -258,7 +319,7 @@ func NewCA(name string, opts ...Option) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	cert, err := sign(tmpl, tmpl, key.Public(), key, cfg.sigAlg)
+	cert, err := sign(tmpl, tmpl, key.Public(), key, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +350,7 @@ func (ca *CA) NewIntermediate(name string, opts ...Option) (*CA, error) {
 	if cfg.omitAuthorityKey {
 		tmpl.AuthorityKeyId = nil
 	}
-	cert, err := sign(tmpl, ca.Cert, key.Public(), ca.Key, cfg.sigAlg)
+	cert, err := sign(tmpl, ca.Cert, key.Public(), ca.Key, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +380,7 @@ func (ca *CA) NewLeaf(cn string, opts ...Option) (*Leaf, error) {
 	if err != nil {
 		return nil, err
 	}
-	cert, err := sign(tmpl, ca.Cert, key.Public(), ca.Key, cfg.sigAlg)
+	cert, err := sign(tmpl, ca.Cert, key.Public(), ca.Key, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +410,7 @@ func (ca *CA) CrossSign(other *CA, opts ...Option) (*x509.Certificate, error) {
 	}
 	tmpl.Subject = other.Cert.Subject
 	tmpl.SubjectKeyId = other.Cert.SubjectKeyId
-	return sign(tmpl, ca.Cert, other.Key.Public(), ca.Key, cfg.sigAlg)
+	return sign(tmpl, ca.Cert, other.Key.Public(), ca.Key, cfg)
 }
 
 // Root returns the root certificate above ca (ca's own for a root).
@@ -509,20 +570,28 @@ func (cfg *config) template(ca bool, pub crypto.PublicKey) (*x509.Certificate, e
 		nb, na = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
 	}
 	t := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: cfg.cn},
-		NotBefore:             nb,
-		NotAfter:              na,
-		DNSNames:              cfg.dnsNames,
-		IPAddresses:           cfg.ips,
-		BasicConstraintsValid: !cfg.noBasic,
-		IsCA:                  ca,
-		PermittedDNSDomains:   cfg.permittedDNS,
-		ExcludedDNSDomains:    cfg.excludedDNS,
-		PermittedIPRanges:     cfg.permittedIPs,
-		ExtraExtensions:       cfg.extraExtensions,
+		SerialNumber:            serial,
+		Subject:                 pkix.Name{CommonName: cfg.cn},
+		NotBefore:               nb,
+		NotAfter:                na,
+		DNSNames:                cfg.dnsNames,
+		IPAddresses:             cfg.ips,
+		BasicConstraintsValid:   !cfg.noBasic,
+		IsCA:                    ca,
+		PermittedDNSDomains:     cfg.permittedDNS,
+		ExcludedDNSDomains:      cfg.excludedDNS,
+		PermittedIPRanges:       cfg.permittedIPs,
+		EmailAddresses:          cfg.emails,
+		URIs:                    cfg.uris,
+		PermittedEmailAddresses: cfg.permittedEmails,
+		ExcludedEmailAddresses:  cfg.excludedEmails,
+		PermittedURIDomains:     cfg.permittedURIs,
+		ExcludedURIDomains:      cfg.excludedURIs,
+		Policies:                cfg.policies,
+		ExtraExtensions:         cfg.extraExtensions,
 	}
-	if len(cfg.permittedDNS)+len(cfg.excludedDNS)+len(cfg.permittedIPs) > 0 {
+	if len(cfg.permittedDNS)+len(cfg.excludedDNS)+len(cfg.permittedIPs)+
+		len(cfg.permittedEmails)+len(cfg.excludedEmails)+len(cfg.permittedURIs)+len(cfg.excludedURIs) > 0 {
 		t.PermittedDNSDomainsCritical = true
 	}
 	if cfg.org != "" {
@@ -574,8 +643,10 @@ func (cfg *config) template(ca bool, pub crypto.PublicKey) (*x509.Certificate, e
 
 // sign creates the certificate tmpl issued by parent with the issuer key
 // priv. crypto/x509 refuses to create MD5 signatures, so for MD5WithRSA it
-// signs with SHA-256 and then rewrites the algorithm and signature.
-func sign(tmpl, parent *x509.Certificate, pub crypto.PublicKey, priv crypto.Signer, alg x509.SignatureAlgorithm) (*x509.Certificate, error) {
+// signs with SHA-256 and then rewrites the algorithm and signature; it
+// creates only version 3 certificates, which Version1 rewrites likewise.
+func sign(tmpl, parent *x509.Certificate, pub crypto.PublicKey, priv crypto.Signer, cfg *config) (*x509.Certificate, error) {
+	alg := cfg.sigAlg
 	md5 := alg == x509.MD5WithRSA
 	if md5 {
 		alg = x509.SHA256WithRSA
@@ -587,6 +658,11 @@ func sign(tmpl, parent *x509.Certificate, pub crypto.PublicKey, priv crypto.Sign
 	}
 	if md5 {
 		if der, err = resignMD5(der, priv); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.version1 {
+		if der, err = toVersion1(der, priv); err != nil {
 			return nil, err
 		}
 	}

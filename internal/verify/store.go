@@ -74,8 +74,9 @@ func (s *Store) Len() int {
 }
 
 // Anchor returns the anchor c stands for: the same certificate (by DER), or
-// one with the same subject and public key (a reissued root, say). Nil when
-// c is not trusted.
+// one with the same subject and public key whose key made c's signature (a
+// root reissued by its owner). A certificate that merely copies an anchor's
+// subject and key, signed by another, is not trusted for it: nil.
 func (s *Store) Anchor(c *x509.Certificate) *x509.Certificate {
 	if s == nil {
 		return nil
@@ -84,7 +85,7 @@ func (s *Store) Anchor(c *x509.Certificate) *x509.Certificate {
 		return a
 	}
 	for _, a := range s.bySubject[string(c.RawSubject)] {
-		if bytes.Equal(a.RawSubjectPublicKeyInfo, c.RawSubjectPublicKeyInfo) {
+		if bytes.Equal(a.RawSubjectPublicKeyInfo, c.RawSubjectPublicKeyInfo) && signedBy(c, a) {
 			return a
 		}
 	}

@@ -14,10 +14,18 @@
 // unhandled critical extensions; every issuer on the path for the CA basic
 // constraint, certSign key usage and path length (RFC 5280, section 6.1.4);
 // name constraints of every CA on the path apply to the certificates below
-// it (RFC 5280, section 4.2.1.10). Signatures made with a broken hash are
+// it (RFC 5280, section 4.2.1.10); the certificates below the anchor must
+// satisfy policy constraints as crypto/x509 processes them (RFC 5280,
+// section 6.1, with any policy acceptable). Signatures made with a broken hash are
 // flagged except the anchor's own signature, which trust in the anchor
 // does not depend on. When no path reaches an anchor, the same checks run on
 // the longest path that could be built from what the peer sent.
+//
+// Everything the peer controls has a budget: the certificates considered,
+// the depth, the paths and issuer candidates examined, and the
+// name-by-constraint comparisons (a name left uncompared counts as a
+// violation, GenericError, as crypto/x509 refuses such chains); the context
+// is checked inside each loop over what the peer sent.
 //
 // Compared with GIO 2.74's GnuTLS file database on the same certificates
 // (g_tls_database_verify_chain), the flags are the same except where GIO
@@ -36,10 +44,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"math/bits"
-	"net"
-	"net/url"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -95,10 +100,19 @@ type Result struct {
 	// with an anchor when Anchored.
 	Path     []*x509.Certificate
 	Anchored bool
+
+	// work is what the search spent, for tests of its budgets.
+	work work
 }
 
+// work counts the complete paths recorded, the issuer candidates tried and
+// the name-constraint comparisons and policy graph steps made by one
+// verification.
+type work struct{ paths, expansions, comparisons, policy int }
+
 // Verify verifies opts.Chain and returns every flag that applies. The error
-// is only ctx's, when it is cancelled during path building.
+// is only ctx's, when it is cancelled during path building or the checks of a
+// path.
 func Verify(ctx context.Context, opts *Options) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
@@ -112,7 +126,12 @@ func Verify(ctx context.Context, opts *Options) (Result, error) {
 	}
 	b := &builder{ctx: ctx, opts: opts, now: now, sigs: map[[2]*x509.Certificate]bool{}}
 	b.pool = make([]*x509.Certificate, 0, min(len(opts.Chain)-1, maxCertificates))
-	for _, c := range opts.Chain[1:] {
+	for i, c := range opts.Chain[1:] {
+		if i%64 == 63 {
+			if err := ctx.Err(); err != nil {
+				return Result{}, err
+			}
+		}
 		// A linear search: the pool is small, and a set keyed by DER would
 		// copy every certificate on every handshake.
 		if c != nil && len(b.pool) < maxCertificates && !slices.ContainsFunc(b.pool, func(p *x509.Certificate) bool {
@@ -127,6 +146,7 @@ func Verify(ctx context.Context, opts *Options) (Result, error) {
 		return Result{}, b.err
 	}
 	res := b.best
+	res.work = work{b.paths, b.expansions, b.comparisons, b.policyWork}
 	if opts.CheckIdentity && !MatchIdentity(leaf, opts.Identity) {
 		res.Flags |= BadIdentity
 	}
@@ -143,6 +163,11 @@ type builder struct {
 	found      bool
 	paths      int
 	expansions int
+	// comparisons counts name-constraint comparisons, against
+	// maxConstraintComparisons.
+	comparisons int
+	// policyWork counts policy graph steps, against maxPolicyWork.
+	policyWork int
 	err        error
 }
 
@@ -152,11 +177,9 @@ func (b *builder) done() bool {
 	if b.err != nil {
 		return true
 	}
-	if b.expansions%16 == 0 {
-		if err := b.ctx.Err(); err != nil {
-			b.err = err
-			return true
-		}
+	if err := b.ctx.Err(); err != nil {
+		b.err = err
+		return true
 	}
 	return b.paths >= maxPaths || b.expansions >= maxExpansions ||
 		(b.found && b.best.Anchored && b.best.Flags == 0)
@@ -288,9 +311,15 @@ func (b *builder) pathFlags(path []*x509.Certificate, anchored bool) Flags {
 		if b.opts.Store.Revoked(path[i-1], c) {
 			f |= Revoked
 		}
-		if violatesNameConstraints(c, path[:i]) {
+		if b.violatesNameConstraints(c, path[:i]) {
 			f |= GenericError
 		}
+	}
+	// The anchor's policy constraints are its own business, as in
+	// crypto/x509 (RFC 5280, section 6.1.1 (d) to (f) leave them to the
+	// relying party).
+	if n > 1 && !policiesValid(path[:n-1], b.spendPolicyWork) {
+		f |= GenericError
 	}
 	if b.opts.Purpose != nil {
 		for i, c := range path {
@@ -302,6 +331,20 @@ func (b *builder) pathFlags(path []*x509.Certificate, anchored bool) Flags {
 		}
 	}
 	return f
+}
+
+// spendPolicyWork charges steps of policy processing to the verification's
+// budget, and checks the context: false when either has run out.
+func (b *builder) spendPolicyWork(steps int) bool {
+	if b.policyWork+steps > maxPolicyWork {
+		return false
+	}
+	b.policyWork += steps
+	if err := b.ctx.Err(); err != nil {
+		b.err = err
+		return false
+	}
+	return true
 }
 
 // validIssuer checks the certificate at index i (> 0) of a path as the issuer
@@ -370,127 +413,6 @@ func onPath(path []*x509.Certificate, c *x509.Certificate) bool {
 	for _, p := range path {
 		if bytes.Equal(p.Raw, c.Raw) ||
 			(bytes.Equal(p.RawSubject, c.RawSubject) && bytes.Equal(p.RawSubjectPublicKeyInfo, c.RawSubjectPublicKeyInfo)) {
-			return true
-		}
-	}
-	return false
-}
-
-// violatesNameConstraints reports whether a name of a certificate in below
-// breaks ca's name constraints (RFC 5280, section 4.2.1.10): DNS names,
-// IP addresses, email addresses and URI hosts, each against the
-// constraints of its own type.
-func violatesNameConstraints(ca *x509.Certificate, below []*x509.Certificate) bool {
-	hasDNS := len(ca.PermittedDNSDomains)+len(ca.ExcludedDNSDomains) > 0
-	hasIP := len(ca.PermittedIPRanges)+len(ca.ExcludedIPRanges) > 0
-	hasEmail := len(ca.PermittedEmailAddresses)+len(ca.ExcludedEmailAddresses) > 0
-	hasURI := len(ca.PermittedURIDomains)+len(ca.ExcludedURIDomains) > 0
-	if !hasDNS && !hasIP && !hasEmail && !hasURI {
-		return false
-	}
-	for _, c := range below {
-		if hasDNS {
-			for _, d := range c.DNSNames {
-				if !allowed(d, ca.PermittedDNSDomains, ca.ExcludedDNSDomains, matchDomain) {
-					return true
-				}
-			}
-		}
-		if hasIP {
-			for _, ip := range c.IPAddresses {
-				if !allowedIP(ip, ca.PermittedIPRanges, ca.ExcludedIPRanges) {
-					return true
-				}
-			}
-		}
-		if hasEmail {
-			for _, e := range c.EmailAddresses {
-				if !allowed(e, ca.PermittedEmailAddresses, ca.ExcludedEmailAddresses, matchEmail) {
-					return true
-				}
-			}
-		}
-		if hasURI {
-			for _, u := range c.URIs {
-				if !allowed(uriHost(u), ca.PermittedURIDomains, ca.ExcludedURIDomains, matchDomain) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-func allowed(name string, permitted, excluded []string, match func(name, constraint string) bool) bool {
-	for _, e := range excluded {
-		if match(name, e) {
-			return false
-		}
-	}
-	if len(permitted) == 0 {
-		return true
-	}
-	for _, p := range permitted {
-		if match(name, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// matchDomain matches a DNS name against a DNS constraint: "example.com"
-// covers it and every name below it, ".example.com" only the names below.
-// A wildcard label counts as a label, so "*.bad.example" falls under
-// "bad.example".
-func matchDomain(name, constraint string) bool {
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
-	constraint = strings.ToLower(strings.TrimSuffix(constraint, "."))
-	if constraint == "" {
-		return true
-	}
-	if strings.HasPrefix(constraint, ".") {
-		return strings.HasSuffix(name, constraint) && len(name) > len(constraint)
-	}
-	return name == constraint || strings.HasSuffix(name, "."+constraint)
-}
-
-// matchEmail matches a mailbox against an email constraint: a whole mailbox,
-// a host ("example.com": exactly that host), or a domain (".example.com":
-// hosts below it).
-func matchEmail(mailbox, constraint string) bool {
-	if strings.Contains(constraint, "@") {
-		return strings.EqualFold(mailbox, constraint)
-	}
-	at := strings.LastIndexByte(mailbox, '@')
-	if at < 0 {
-		return false
-	}
-	host := strings.ToLower(mailbox[at+1:])
-	constraint = strings.ToLower(constraint)
-	if strings.HasPrefix(constraint, ".") {
-		return strings.HasSuffix(host, constraint)
-	}
-	return host == constraint
-}
-
-func uriHost(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	return u.Hostname()
-}
-
-func allowedIP(ip net.IP, permitted, excluded []*net.IPNet) bool {
-	for _, n := range excluded {
-		if n.Contains(ip) {
-			return false
-		}
-	}
-	if len(permitted) == 0 {
-		return true
-	}
-	for _, n := range permitted {
-		if n.Contains(ip) {
 			return true
 		}
 	}
