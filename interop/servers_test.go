@@ -198,3 +198,13 @@ func runCLI(t *testing.T, stdin string, args ...string) cliResult {
 func (r cliResult) String() string {
 	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 }
+
+// mkdirs makes each directory (and its parents), open to every user.
+func mkdirs(dirs ...string) error {
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
