@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,4 +112,39 @@ func firstLine(s string) string {
 		s, _, _ = strings.Cut(rest, "</title>")
 	}
 	return strings.TrimSpace(strings.SplitN(strings.TrimSpace(s), "\n", 2)[0])
+}
+
+// TestNginxJSONResume runs `connect --json --resume 1` with a client
+// certificate against the nginx that requires one: the first connection's
+// report stays whole (the certificate was requested, with the CAs nginx
+// accepts), and the reconnection, resumed, has a report of its own (issue
+// 14, point 4).
+func TestNginxJSONResume(t *testing.T) {
+	n := startNginx(t)
+	p := getPKI(t)
+	r := record(t, "nginx", "connect --json --resume 1, client certificate required", "CLI")
+	_, port, _ := net.SplitHostPort(n.mutual)
+	res := runCLI(t, "", "connect", "--json", "--resume", "1", "--ca", p.caFile,
+		"--cert", p.clientCert, "--key", p.clientKey, "localhost:"+port)
+	var rep struct {
+		CertificateRequested bool     `json:"certificate_requested"`
+		AcceptedCAs          []string `json:"accepted_cas"`
+		ClientCertificate    string   `json:"client_certificate"`
+		Resumptions          []bool   `json:"resumptions"`
+		Reconnections        []struct {
+			SessionResumed bool `json:"session_resumed"`
+		} `json:"reconnections"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil || res.code != 0 {
+		r.notef("exit %d: %s", res.code, firstLine(res.stderr))
+		t.Fatalf("want exit 0 and one JSON object (%v); %s", err, res)
+	}
+	r.notef("certificate_requested %v, accepted_cas %q, resumptions %v, %d reconnection report(s)",
+		rep.CertificateRequested, rep.AcceptedCAs, rep.Resumptions, len(rep.Reconnections))
+	if !rep.CertificateRequested || !slices.Contains(rep.AcceptedCAs, "CN=giotls interop client CA") {
+		t.Errorf("the first connection's report lost the certificate request: %s", res.stdout)
+	}
+	if !slices.Equal(rep.Resumptions, []bool{false, true}) || len(rep.Reconnections) != 1 || !rep.Reconnections[0].SessionResumed {
+		t.Errorf("want resumptions [false true] and one resumed reconnection report: %s", res.stdout)
+	}
 }

@@ -5,8 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -27,10 +27,15 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	giotlsBin = filepath.Join(dir, "giotls")
-	build := exec.Command("go", "build", "-o", giotlsBin, "../cmd/giotls")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build ./cmd/giotls: %v\n%s", err, out)
-		os.Exit(2)
+	if bin := os.Getenv("INTEROP_GIOTLS"); bin != "" {
+		// Another build of the command, to try its cases against a branch.
+		giotlsBin = bin
+	} else {
+		build := exec.Command("go", "build", "-o", giotlsBin, "../cmd/giotls")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build ./cmd/giotls: %v\n%s", err, out)
+			os.Exit(2)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -77,11 +82,25 @@ func record(t *testing.T, server, name, client string) *result {
 	return r
 }
 
-// notef sets r's note.
+// notef sets r's note, without what changes from run to run (times, PIDs,
+// ports), so that a new table differs from the last only where results do.
 func (r *result) notef(format string, args ...any) {
+	note := fmt.Sprintf(format, args...)
+	for _, v := range volatile {
+		note = v.re.ReplaceAllString(note, v.with)
+	}
 	resultsMu.Lock()
-	r.note = fmt.Sprintf(format, args...)
+	r.note = note
 	resultsMu.Unlock()
+}
+
+var volatile = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ `), ""}, // proftpd's time
+	{regexp.MustCompile(`\[\d+\]`), ""},                             // PIDs
+	{regexp.MustCompile(`127\.0\.0\.1:\d+`), "127.0.0.1:PORT"},
 }
 
 const (
@@ -102,16 +121,7 @@ func updateReadme(path string) error {
 	}
 	resultsMu.Lock()
 	defer resultsMu.Unlock()
-	rs := slicesClone(results)
-	sort.SliceStable(rs, func(i, j int) bool {
-		if rs[i].server != rs[j].server {
-			return rs[i].server < rs[j].server
-		}
-		if rs[i].name != rs[j].name {
-			return rs[i].name < rs[j].name
-		}
-		return rs[i].client < rs[j].client
-	})
+	rs := results // in the order run: the tests run one after another
 	failing := 0
 	for _, r := range rs {
 		if r.failed {
@@ -134,8 +144,6 @@ func updateReadme(path string) error {
 	b.WriteString("\n" + endTable)
 	return os.WriteFile(path, []byte(before+b.String()+after), 0o644)
 }
-
-func slicesClone(rs []*result) []*result { return append([]*result(nil), rs...) }
 
 // cell makes s fit in a Markdown table cell.
 func cell(s string) string {
