@@ -163,6 +163,10 @@ smtpd_sasl_path = %[5]s
 		"postlog unix-dgram n - n - 1 postlogd",
 	}, "\n")+"\n")
 	proc := start(t, peer.Addr(port), nil, bin, "-c", conf, "start-fg")
+	// postfix-script starts master in a session of its own, out of the
+	// process group the test kills: master is stopped by its PID file,
+	// before (cleanups run last first) the group is.
+	t.Cleanup(func() { stopPID(t, filepath.Join(queue, "pid", "master.pid")) })
 	return &postfix{smtp: peer.Addr(port), Process: proc}
 }
 

@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -210,4 +212,39 @@ func mkdirs(dirs ...string) error {
 		}
 	}
 	return nil
+}
+
+// stopPID stops the process whose PID is in pidFile: SIGTERM, then
+// SIGKILL if it has not exited within 5 s.
+func stopPID(t *testing.T, pidFile string) {
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Errorf("cannot stop the server: %v", err)
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 {
+		t.Errorf("cannot stop the server: bad PID file %s: %q", pidFile, b)
+		return
+	}
+	syscall.Kill(pid, syscall.SIGTERM)
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(pid, 0) == nil && processAlive(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// processAlive reports whether pid is running: not gone, not a zombie
+// (one whose parent is gone stays until init reaps it).
+func processAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	return !strings.HasPrefix(rest, "Z")
 }
