@@ -15,6 +15,7 @@ import (
 // tests need to know of it.
 type ftpServer struct {
 	addr       string // host:port
+	version    string // of the data connections: "TLS 1.3", "TLS 1.2"
 	user, pass string // "" user: anonymous
 	// root is the local directory the login lands in; files to download
 	// are put there.
@@ -45,7 +46,7 @@ func startVsftpd(t *testing.T, maxTLS12 bool) *ftpServer {
 		// Later lines win over internal/peer's.
 		Extra: []string{"xferlog_enable=YES", "xferlog_std_format=NO", "debug_ssl=YES", "vsftpd_log_file=" + log}})
 	return &ftpServer{
-		addr: v.Addr, root: v.Root, upload: "upload/", uploadDir: v.Upload,
+		addr: v.Addr, version: tlsVersion(maxTLS12), root: v.Root, upload: "upload/", uploadDir: v.Upload,
 		log: func() string { return readLog(log) },
 		// The data connections' lines come after the login ("[user]").
 		reused: func(s string) int { return strings.Count(s, ", reused, ") },
@@ -63,8 +64,9 @@ func startVsftpd(t *testing.T, maxTLS12 bool) *ftpServer {
 
 // proftpdVariant is a mod_tls configuration.
 type proftpdVariant struct {
-	name  string
-	lines []string // added to the <IfModule mod_tls.c> section
+	name    string
+	version string
+	lines   []string // added to the <IfModule mod_tls.c> section
 	// refuses: the TLSLog line when today's giotls is refused.
 	refuses string
 }
@@ -72,12 +74,12 @@ type proftpdVariant struct {
 var proftpdVariants = []proftpdVariant{
 	// mod_tls's own default with OpenSSL 3: TLS 1.3, whose resumption is by
 	// ticket.
-	{name: "TLS 1.3 (mod_tls default)"},
-	{name: "TLS 1.2, TLSSessionTickets on", lines: []string{"TLSProtocol TLSv1.2", "TLSSessionTickets on"}},
+	{name: "TLS 1.3 (mod_tls default)", version: "TLS 1.3"},
+	{name: "TLS 1.2, TLSSessionTickets on", version: "TLS 1.2", lines: []string{"TLSProtocol TLSv1.2", "TLSSessionTickets on"}},
 	// As Debian's tls.conf template has it: TLS 1.2, tickets off (the
 	// default), session reuse required (the default). crypto/tls resumes
 	// TLS 1.2 only with tickets (issue 14, point 2).
-	{name: "TLS 1.2, as shipped", lines: []string{"TLSProtocol TLSv1.2"},
+	{name: "TLS 1.2, as shipped", version: "TLS 1.2", lines: []string{"TLSProtocol TLSv1.2"},
 		refuses: "client did not reuse TLS session, rejecting data connection"},
 }
 
@@ -161,7 +163,10 @@ TLSVerifyClient off
 // required on the control connection (-Y 2), one virtual user in a PureDB.
 // pure-ftpd logs only to syslog, which a test cannot own without taking
 // /dev/log from the whole machine: resumption is read on the client side.
-func startPureFtpd(t *testing.T) *ftpServer {
+//
+// pure-ftpd has no setting for the TLS versions: maxTLS12 caps it through
+// OpenSSL's configuration (OPENSSL_CONF), as internal/peer does vsftpd.
+func startPureFtpd(t *testing.T, maxTLS12 bool) *ftpServer {
 	t.Helper()
 	root := unpackRoot()
 	bin := need(t, filepath.Join(root, "pure-ftpd/usr/sbin/pure-ftpd"), "pure-ftpd")
@@ -186,10 +191,22 @@ func startPureFtpd(t *testing.T) *ftpServer {
 	if out, err := exec.Command(pw, "mkdb", db, "-f", users).CombinedOutput(); err != nil {
 		t.Fatalf("pure-pw mkdb: %v\n%s", err, out)
 	}
+	var env []string
+	if maxTLS12 {
+		env = []string{"OPENSSL_CONF=" + writeFile(t, filepath.Join(dir, "openssl.cnf"), strings.Join([]string{
+			"openssl_conf = giotls_interop",
+			"[giotls_interop]",
+			"ssl_conf = giotls_ssl",
+			"[giotls_ssl]",
+			"system_default = giotls_system_default",
+			"[giotls_system_default]",
+			"MaxProtocol = TLSv1.2",
+		}, "\n")+"\n")}
+	}
 	port := peer.FreePort(t)
-	start(t, peer.Addr(port), nil, bin, "-S", fmt.Sprintf("127.0.0.1,%d", port), "-Y", "2",
+	start(t, peer.Addr(port), env, bin, "-S", fmt.Sprintf("127.0.0.1,%d", port), "-Y", "2",
 		"-2", p.certFile+","+p.keyFile, "-l", "puredb:"+db, "-E", "-H", "-g", filepath.Join(dir, "pure-ftpd.pid"))
-	return &ftpServer{addr: peer.Addr(port), user: mailUser, pass: mailPass, root: home, uploadDir: home}
+	return &ftpServer{addr: peer.Addr(port), version: tlsVersion(maxTLS12), user: mailUser, pass: mailPass, root: home, uploadDir: home}
 }
 
 // cryptHash returns a crypt(3) SHA-256 hash of password (openssl passwd -5).
@@ -200,4 +217,11 @@ func cryptHash(t *testing.T, password string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(hash))
+}
+
+func tlsVersion(maxTLS12 bool) string {
+	if maxTLS12 {
+		return "TLS 1.2"
+	}
+	return "TLS 1.3"
 }

@@ -39,7 +39,8 @@ func TestFTPS(t *testing.T) {
 	}{
 		{"vsftpd TLS 1.3", func(t *testing.T) *ftpServer { return startVsftpd(t, false) }},
 		{"vsftpd TLS 1.2", func(t *testing.T) *ftpServer { return startVsftpd(t, true) }},
-		{"pure-ftpd", startPureFtpd},
+		{"pure-ftpd TLS 1.3", func(t *testing.T) *ftpServer { return startPureFtpd(t, false) }},
+		{"pure-ftpd TLS 1.2", func(t *testing.T) *ftpServer { return startPureFtpd(t, true) }},
 	}
 	for _, v := range proftpdVariants {
 		servers = append(servers, struct {
@@ -80,6 +81,9 @@ func runFTP(t *testing.T, name string, s *ftpServer, c ftpClient, download []byt
 			if err != nil {
 				r.notef("%s", firstLine(err.Error()))
 				t.Fatalf("%s: %v", what, err)
+			}
+			if got := c.resumption(); !strings.Contains(got, s.version) {
+				t.Errorf("the data connection was %q, want %s", got, s.version)
 			}
 			seen := check(t)
 			r.notef("%s; %s", seen, s.wantResumed(t, before, n, c))
