@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -29,9 +30,9 @@ const (
 // server's disk) on vsftpd, proftpd and pure-ftpd, through the command and
 // the library (internal/ftp), and reads from each server's own log that
 // every data connection resumed the control connection's session. Where a
-// server is known to refuse today's giotls (proftpd as shipped: TLS 1.2
-// without tickets), the refusal must be the clear error, with the
-// server's log line.
+// server is known to refuse giotls (proftpd as shipped: TLS 1.2 without
+// tickets, which crypto/tls cannot resume), the refusal must be the clear
+// error, with the server's log line.
 func TestFTPS(t *testing.T) {
 	servers := []struct {
 		name  string
@@ -75,7 +76,7 @@ func runFTP(t *testing.T, name string, s *ftpServer, c ftpClient, download []byt
 			err := fn(t)
 			if s.refuses != "" {
 				r.notef("refused as expected: %s; log: %s", firstLine(errText(err)), lineWith(s.log(), s.refuses))
-				s.wantRefused(t, err, before)
+				s.wantRefused(t, err, before, c)
 				return
 			}
 			if err != nil {
@@ -169,12 +170,28 @@ func (s *ftpServer) wantResumed(t *testing.T, before [2]int, n int, c ftpClient)
 	}
 }
 
-// wantRefused checks a refusal: the client failed with the server's 425,
-// and the server's log says the session was not reused.
-func (s *ftpServer) wantRefused(t *testing.T, err error, before [2]int) {
+// wantRefused checks a refusal: the client failed with the clear error
+// (issue 14, point 2): the server's 425, that the server requires session
+// reuse, and what its operator can change; from the library, a
+// *giotls.Error wrapping the server's *ftp.Error. The server's log must
+// say the session was not reused.
+func (s *ftpServer) wantRefused(t *testing.T, err error, before [2]int, c ftpClient) {
 	t.Helper()
-	if err == nil || !strings.Contains(err.Error(), "425") {
-		t.Errorf("want the server's refusal (425 Unable to build data connection), got %v", err)
+	if err == nil {
+		t.Fatalf("the server accepted the data connection; want its refusal")
+	}
+	for _, w := range []string{"425 Unable to build data connection", "requires TLS session reuse",
+		"TLSSessionTickets on", "TLS 1.3"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("the refusal does not say %q: %v", w, err)
+		}
+	}
+	if c.kind() == "library" {
+		var ge *giotls.Error
+		var fe *ftp.Error
+		if !errors.As(err, &ge) || !errors.As(err, &fe) || fe.Code != 425 {
+			t.Errorf("want a *giotls.Error wrapping the server's 425 *ftp.Error, got %T: %v", err, err)
+		}
 	}
 	if _, ok := waitLog2(s, before); !ok {
 		t.Errorf("the server's log has no new %q:\n%s", s.refuses, s.log())
