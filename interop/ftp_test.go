@@ -193,12 +193,13 @@ func (s *ftpServer) wantRefused(t *testing.T, err error, before [2]int, c ftpCli
 			t.Errorf("want a *giotls.Error wrapping the server's 425 *ftp.Error, got %T: %v", err, err)
 		}
 	}
-	if _, ok := waitLog2(s, before); !ok {
+	if _, ok := s.awaitRefusal(before); !ok {
 		t.Errorf("the server's log has no new %q:\n%s", s.refuses, s.log())
 	}
 }
 
-func waitLog2(s *ftpServer, before [2]int) (string, bool) {
+// awaitRefusal waits up to 5 s for the log to show a refusal after before.
+func (s *ftpServer) awaitRefusal(before [2]int) (string, bool) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if s.count()[1] > before[1] {

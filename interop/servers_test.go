@@ -146,22 +146,6 @@ func readLog(path string) string {
 	return string(b)
 }
 
-// waitLog waits up to 5 s for the log at path to contain want (servers
-// write their lines a little after the client is done) and returns it.
-func waitLog(path, want string) (string, bool) {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		s := readLog(path)
-		if strings.Contains(s, want) {
-			return s, true
-		}
-		if time.Now().After(deadline) {
-			return s, false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // start runs a server in the foreground and waits until it accepts TCP
 // connections on addr; it is stopped (its process group, by PID) when the
 // test ends.
