@@ -114,6 +114,63 @@ func firstLine(s string) string {
 	return strings.TrimSpace(strings.SplitN(strings.TrimSpace(s), "\n", 2)[0])
 }
 
+// TestNginxResumption makes two HTTPS connections through one Dialer (keep-
+// alive off, so the second is a new connection): the second must resume
+// the first's session from the Dialer's session cache, as nginx's
+// $ssl_session_reused says ("r"), with and without a client certificate.
+func TestNginxResumption(t *testing.T) {
+	n := startNginx(t)
+	p := getPKI(t)
+	cert, err := giotls.NewCertificateFromFiles(p.clientCert, p.clientKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		addr string
+		cert *giotls.Certificate
+	}{
+		{"second connection resumes", n.open, nil},
+		{"second connection resumes, client certificate", n.mutual, cert},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := record(t, "nginx", "HTTP/1.1 "+c.name, "library (Dialer)")
+			d := &giotls.Dialer{
+				Database:     giotls.NewDatabase([]*x509.Certificate{p.server.Root()}),
+				Certificate:  c.cert,
+				SessionCache: giotls.NewSessionCache(giotls.SessionCacheOptions{}),
+			}
+			tr := &http.Transport{DialTLSContext: d.DialContext, DisableKeepAlives: true}
+			defer tr.CloseIdleConnections()
+			var bodies []string
+			for range 2 {
+				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+				req, err := http.NewRequestWithContext(ctx, "GET", "https://"+c.addr+"/", nil)
+				if err != nil {
+					cancel()
+					t.Fatal(err)
+				}
+				resp, err := (&http.Client{Transport: tr}).Do(req)
+				if err != nil {
+					cancel()
+					t.Fatalf("GET: %v\nnginx's log:\n%s", err, readLog(n.errorLog))
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				cancel()
+				if err != nil || resp.StatusCode != 200 {
+					t.Fatalf("GET: %d %q, %v", resp.StatusCode, body, err)
+				}
+				bodies = append(bodies, strings.TrimSpace(string(body)))
+			}
+			r.notef("first: %s; second: %s", bodies[0], bodies[1])
+			if !strings.HasSuffix(bodies[0], "reused=.") || !strings.HasSuffix(bodies[1], "reused=r") {
+				t.Errorf("want a full handshake, then a resumed one; nginx saw %q", bodies)
+			}
+		})
+	}
+}
+
 // TestNginxJSONResume runs `connect --json --resume 1` with a client
 // certificate against the nginx that requires one: the first connection's
 // report stays whole (the certificate was requested, with the CAs nginx
