@@ -168,8 +168,9 @@ func pkcs12Work(data []byte) int {
 // (maxPBKDF2Iterations), it must fail at once with ErrBadCertificate rather
 // than hang. The load runs in a child process, killed after the bound.
 //
-// It fails today: NewCertificateFromPKCS12 hands the file to go-pkcs12,
-// which bounds nothing. The fix belongs in certificate.go (see SECURITY.md).
+// NewCertificateFromPKCS12 refuses it before go-pkcs12 runs any derivation:
+// checkPKCS12Work (pkcs12_work.go) bounds every visible iteration count to
+// maxPKCS12Iterations.
 func TestPKCS12IterationBound(t *testing.T) {
 	if os.Getenv("GIOTLS_PKCS12_BOMB") != "" {
 		data, err := os.ReadFile(os.Getenv("GIOTLS_PKCS12_BOMB"))
