@@ -97,9 +97,8 @@ func stapledStatus(raw []byte, leaf, issuer *x509.Certificate, now time.Time) (i
 	if !single.NextUpdate.IsZero() && !single.NextUpdate.After(now.Add(-ocspClockSkew)) {
 		return 0, false // stale: newer information is available
 	}
-	if single.Status.Class != asn1.ClassContextSpecific {
-		return 0, false
-	}
+	// x/crypto/ocsp parsed the same bytes: a status is good [0], revoked
+	// [1] or unknown [2], or is missing and this reads thisUpdate (unknown).
 	switch single.Status.Tag {
 	case 0:
 		return ocsp.Good, true

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"testing"
 	"time"
@@ -24,6 +28,9 @@ type ocspStaple struct {
 	certID   *x509.Certificate
 	signer   crypto.Signer
 	embed    *x509.Certificate
+	// edit, when set, changes the ResponseData, which is then signed again
+	// by signer: x/crypto/ocsp writes one status a response.
+	edit func(*ocspResponseData)
 }
 
 func (s ocspStaple) bytes(t *testing.T) []byte {
@@ -38,7 +45,60 @@ func (s ocspStaple) bytes(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if s.edit != nil {
+		der = resignOCSP(t, der, s.signer, s.edit)
+	}
 	return der
+}
+
+// resignOCSP applies edit to the ResponseData of the response der (RFC
+// 6960, section 4.2.1) and signs it again with key, an ECDSA key.
+func resignOCSP(t *testing.T, der []byte, key crypto.Signer, edit func(*ocspResponseData)) []byte {
+	t.Helper()
+	var envelope struct {
+		Status asn1.Enumerated
+		Bytes  struct {
+			Type     asn1.ObjectIdentifier
+			Response []byte
+		} `asn1:"explicit,tag:0"`
+	}
+	var basic struct {
+		TBS          asn1.RawValue
+		Algorithm    pkix.AlgorithmIdentifier
+		Signature    asn1.BitString
+		Certificates []asn1.RawValue `asn1:"explicit,tag:0,optional"`
+	}
+	var data ocspResponseData
+	if _, err := asn1.Unmarshal(der, &envelope); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asn1.Unmarshal(envelope.Bytes.Response, &basic); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asn1.Unmarshal(basic.TBS.FullBytes, &data); err != nil {
+		t.Fatal(err)
+	}
+	edit(&data)
+	tbs, err := asn1.Marshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := sha256.Sum256(tbs)
+	sig, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	basic.TBS = asn1.RawValue{FullBytes: tbs}
+	basic.Algorithm = pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}} // ecdsa-with-SHA256
+	basic.Signature = asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}
+	if envelope.Bytes.Response, err = asn1.Marshal(basic); err != nil {
+		t.Fatal(err)
+	}
+	out, err := asn1.Marshal(envelope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestOCSPStapling staples OCSP responses in real handshakes (TLS 1.2's
@@ -95,6 +155,25 @@ func TestOCSPStapling(t *testing.T) {
 		edit(&s.template)
 		return s
 	}
+	resigned := byIssuer(revoked)
+	resigned.edit = func(*ocspResponseData) {}
+	// twoStatuses staples, for leaf under inter, other's status first and
+	// then the leaf's, one of them revoked.
+	twoStatuses := func(revokedFirst bool) ocspStaple {
+		s := byIssuer(revoked)
+		s.edit = func(d *ocspResponseData) {
+			first, second := d.Responses[0], d.Responses[0]
+			first.CertID.SerialNumber = otherLeaf.Cert.SerialNumber
+			good := asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0}
+			if revokedFirst {
+				second.Status = good
+			} else {
+				first.Status = good
+			}
+			d.Responses = []ocspSingleResponse{first, second}
+		}
+		return s
+	}
 
 	tests := []struct {
 		name        string
@@ -109,6 +188,15 @@ func TestOCSPStapling(t *testing.T) {
 		{"revoked, by a responder the issuer delegated to", sent(leaf), delegated(responder), true},
 		{"revoked, no nextUpdate", sent(leaf), with(byIssuer(revoked), func(r *ocsp.Response) { r.NextUpdate = time.Time{} }), true},
 		{"revoked, SHA-256 CertID", sent(leaf), with(byIssuer(revoked), func(r *ocsp.Response) { r.IssuerHash = crypto.SHA256 }), true},
+		{"revoked, signed again by the test", sent(leaf), resigned, true},
+		{"revoked, after another certificate's status", sent(leaf), twoStatuses(false), true},
+		{"good, after another certificate's revocation", sent(leaf), twoStatuses(true), false},
+		{"revoked, nextUpdate a minute ago (clock skew)", sent(leaf), with(byIssuer(revoked), func(r *ocsp.Response) {
+			r.ThisUpdate, r.NextUpdate = now.Add(-time.Hour), now.Add(-time.Minute)
+		}), true},
+		{"revoked, thisUpdate in a minute (clock skew)", sent(leaf), with(byIssuer(revoked), func(r *ocsp.Response) {
+			r.ThisUpdate = now.Add(time.Minute)
+		}), true},
 		{"good", sent(leaf), byIssuer(status(ocsp.Good, leaf.Cert)), false},
 		{"unknown", sent(leaf), byIssuer(status(ocsp.Unknown, leaf.Cert)), false},
 		// Not to be trusted: signed by someone else.
