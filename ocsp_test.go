@@ -185,6 +185,8 @@ func TestOCSPStapling(t *testing.T) {
 		{"revoked, signed by the root the server leaves out", sent(rootLeaf),
 			ocspStaple{template: status(ocsp.Revoked, rootLeaf.Cert), certID: ca.Cert, signer: ca.Key}, true},
 		{"revoked, signed by the issuer sent after another certificate", sent(leaf, sibling.Cert, inter.Cert), byIssuer(revoked), true},
+		{"revoked, signed by the issuer, its certificate embedded", sent(leaf),
+			ocspStaple{template: revoked, certID: inter.Cert, signer: inter.Key, embed: inter.Cert}, true},
 		{"revoked, by a responder the issuer delegated to", sent(leaf), delegated(responder), true},
 		{"revoked, no nextUpdate", sent(leaf), with(byIssuer(revoked), func(r *ocsp.Response) { r.NextUpdate = time.Time{} }), true},
 		{"revoked, SHA-256 CertID", sent(leaf), with(byIssuer(revoked), func(r *ocsp.Response) { r.IssuerHash = crypto.SHA256 }), true},
