@@ -167,7 +167,7 @@ func pkcs12Work(data []byte) int {
 // Like an encrypted PEM key, whose PBKDF2 iteration count giotls bounds
 // (maxPBKDF2Iterations), it must fail at once with ErrBadCertificate rather
 // than hang. The load runs in a child process, killed after the bound.
-// checkPKCS12Work refuses it (TestPKCS12WorkBound covers the rest).
+// checkPKCS12Work (pkcs12_work.go) refuses it (TestPKCS12WorkBound covers the rest).
 func TestPKCS12IterationBound(t *testing.T) {
 	if os.Getenv("GIOTLS_PKCS12_BOMB") != "" {
 		data, err := os.ReadFile(os.Getenv("GIOTLS_PKCS12_BOMB"))

@@ -309,7 +309,7 @@ func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
 	if err != nil {
 		return newError(ErrorBadCertificate, err, "could not verify the server certificate")
 	}
-	flags |= staplingFlags(cs, peer)
+	flags |= staplingFlags(ctx, cs, peer, db, interaction)
 	accepted := flags&mask == 0
 	if !accepted && handler != nil {
 		c.callback(func() { accepted = handler(peer, flags) })

@@ -513,10 +513,17 @@ func TestNotTLS(t *testing.T) {
 					return
 				}
 				defer c.Close()
-				c.Write([]byte(greeting))
 				if greeting == "" {
-					return // closes before saying anything
+					// Closes before saying anything, cleanly: a FIN, then
+					// reading until the client closes. Closing with the
+					// ClientHello unread would send a RST instead (RFC 2525,
+					// section 2.17), a reset rather than the end of stream
+					// this case is about.
+					c.(*net.TCPConn).CloseWrite()
+					io.Copy(io.Discard, c)
+					return
 				}
+				c.Write([]byte(greeting))
 				<-done // keeps the connection open until the test ends
 			}()
 			base, err := net.Dial("tcp", ln.Addr().String())

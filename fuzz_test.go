@@ -1,6 +1,7 @@
 package giotls
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -137,11 +138,14 @@ func FuzzParseNetworkAddress(f *testing.F) {
 }
 
 // FuzzFormatDN formats DER distinguished names as FormatDN does for a
-// server's accepted CAs, and SubjectName for a certificate's names. What
-// parses must be written with its separators escaped: exactly one unescaped
-// ',' between RDNs and one unescaped '+' between the attributes of an RDN,
-// so that a hostile server cannot make a name read as another; what does
-// not parse is shown in hex.
+// server's accepted CAs (and SubjectName, through the same dnString, for a
+// certificate's names), and reads the result back with parseRFC4514, a
+// strict RFC 4514 parser of its own. What encoding/asn1 parses as an
+// RDNSequence must read back as the same RDNs and attributes in the same
+// order: a known attribute with a string value as its keyword and the
+// value, escaped so that it unescapes to the value exactly; any other as
+// its OID and "#" with the DER of its value. So a hostile server cannot
+// make one name read as another. What does not parse is shown in hex.
 func FuzzFormatDN(f *testing.F) {
 	seed := func(n pkix.Name) {
 		der, err := asn1.Marshal(n.ToRDNSequence())
@@ -153,45 +157,55 @@ func FuzzFormatDN(f *testing.F) {
 	seed(pkix.Name{CommonName: "example.com", Organization: []string{"Example, Inc."}, Country: []string{"FR"}})
 	seed(pkix.Name{CommonName: "#+,;<>\\\" x ", OrganizationalUnit: []string{"a", "b"}})
 	seed(pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{1, 2, 3, 4}, Value: "x"}}})
+	seed(pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: 7}}})
 	f.Fuzz(func(t *testing.T, der []byte) {
 		shown := FormatDN(der)
 		var rdns pkix.RDNSequence
 		rest, err := asn1.Unmarshal(der, &rdns)
-		var name pkix.Name
-		name.FillFromRDNSequence(&rdns)
-		subject := dnString(der, name)
+		var raws []testRawRDNSET
+		if err == nil && len(rest) == 0 {
+			rest, err = asn1.Unmarshal(der, &raws)
+		}
 		if err != nil || len(rest) != 0 {
 			if shown != "#"+hex.EncodeToString(der) {
 				t.Fatalf("FormatDN(%x) = %q, want the hex of what does not parse", der, shown)
 			}
 			return
 		}
-		if shown != subject {
-			t.Fatalf("FormatDN = %q, SubjectName would say %q", shown, subject)
+		got, err := parseRFC4514(shown)
+		if err != nil {
+			t.Fatalf("FormatDN(%x) = %q, not RFC 4514: %v", der, shown, err)
 		}
-		commas, pluses := unescaped(shown)
-		wantPluses := 0
-		for _, rdn := range rdns {
-			wantPluses += max(len(rdn)-1, 0)
+		if len(got) == 0 && len(rdns) == 1 && len(rdns[0]) == 0 {
+			return // one empty RDN: RFC 4514 has no way to write it
 		}
-		if commas != max(len(rdns)-1, 0) || pluses != wantPluses {
-			t.Fatalf("%q: %d unescaped commas and %d pluses for %d RDNs and %d joined attributes",
-				shown, commas, pluses, len(rdns), wantPluses)
+		if len(got) != len(rdns) {
+			t.Fatalf("FormatDN(%x) = %q: %d RDNs, want %d", der, shown, len(got), len(rdns))
+		}
+		for i, rdn := range rdns {
+			if len(got[i]) != len(rdn) || len(raws[i]) != len(rdn) {
+				t.Fatalf("FormatDN(%x) = %q: RDN %d has %d attributes, want %d", der, shown, i, len(got[i]), len(rdn))
+			}
+			for j, atv := range rdn {
+				g := got[i][j]
+				name, known := dnAttributeNames[atv.Type.String()]
+				if s, isString := atv.Value.(string); known && isString {
+					if g.typ != name || g.hex || string(g.value) != s {
+						t.Fatalf("FormatDN(%x) = %q: attribute %d.%d reads as %s=%q (hex %v), want %s=%q", der, shown, i, j, g.typ, g.value, g.hex, name, s)
+					}
+					continue
+				}
+				if g.typ != atv.Type.String() || !g.hex || !bytes.Equal(g.value, raws[i][j].Value.FullBytes) {
+					t.Fatalf("FormatDN(%x) = %q: attribute %d.%d reads as %s=%x (hex %v), want %s=#%x", der, shown, i, j, g.typ, g.value, g.hex, atv.Type, raws[i][j].Value.FullBytes)
+				}
+			}
 		}
 	})
 }
 
-// unescaped counts the ',' and '+' of s that no backslash escapes.
-func unescaped(s string) (commas, pluses int) {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case ',':
-			commas++
-		case '+':
-			pluses++
-		}
-	}
-	return commas, pluses
+// testRawRDNSET is an RDN with the DER of each value (encoding/asn1 reads
+// a slice type whose name ends in SET as a SET).
+type testRawRDNSET []struct {
+	Type  asn1.ObjectIdentifier
+	Value asn1.RawValue
 }
