@@ -5,10 +5,9 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
-
-	"github.com/giotls/giotls/internal/verify"
 )
 
 // Where crypto/x509 looks for the system's trust anchors on Linux
@@ -27,6 +26,11 @@ var (
 		"/etc/pki/tls/certs", // Fedora, RHEL
 	}
 )
+
+// platformTrust is whether SystemDatabase defers trust to crypto/x509's
+// platform verifier: on macOS (the keychains, enterprise roots included)
+// and Windows (CryptoAPI), where the system's anchors are not files.
+const platformTrust = runtime.GOOS == "darwin" || runtime.GOOS == "windows"
 
 var system struct {
 	once sync.Once
@@ -87,7 +91,7 @@ func loadSystemDatabase() (Database, error) {
 		}
 	}
 	// NewStore drops the duplicates of the bundle and the directories.
-	return &storeDatabase{store: verify.NewStore(anchors, nil), path: "system"}, nil
+	return newStoreDatabase(anchors, nil, "system", platformTrust), nil
 }
 
 // sameDirSymlink reports whether dir/name is a symbolic link to a file in
