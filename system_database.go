@@ -42,7 +42,11 @@ var system struct {
 // once per process from where crypto/x509 finds them on Linux: the file
 // SSL_CERT_FILE or the first bundle of the usual ones that exists, plus the
 // files of the directories in SSL_CERT_DIR (colon-separated) or the usual
-// ones. The same database is returned every time, as GIO's default database
+// ones. On macOS and Windows, trust is the platform's, through crypto/x509's
+// platform verifier (Verify with no Roots: the keychains, CryptoAPI): a
+// chain the platform trusts gets no unknown-ca, and the other flags still
+// come from the checks on what the server sent; a chain the platform
+// refuses gets no less than the flag its refusal maps to (see NewDatabase). The same database is returned every time, as GIO's default database
 // is a singleton. A system without anchors gives a database that trusts
 // nothing; only an SSL_CERT_FILE that is set but unreadable is an error.
 func SystemDatabase() (Database, error) {
