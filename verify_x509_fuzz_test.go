@@ -30,11 +30,11 @@ var (
 
 // fuzzKeys are made once: key generation would dominate every run.
 type fuzzKeys struct {
-	inter [2]crypto.Signer
-	ca          crypto.Signer // the root's
-	leafEC      crypto.Signer
-	rsa2048     crypto.Signer
-	rsa1024     crypto.Signer
+	inter   [2]crypto.Signer
+	ca      crypto.Signer // the root's
+	leafEC  crypto.Signer
+	rsa2048 crypto.Signer
+	rsa1024 crypto.Signer
 }
 
 func newFuzzKeys(tb testing.TB) *fuzzKeys {
