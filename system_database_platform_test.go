@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/giotls/giotls/internal/testpki"
+	"github.com/giotls/giotls/internal/verify"
 )
 
 // fakePlatform stands in for crypto/x509's platform verifier (macOS,
@@ -182,5 +183,29 @@ func TestX509Flags(t *testing.T) {
 		if got := x509Flags(tc.err, now); got != tc.want {
 			t.Errorf("%T %v: %v, want %v", tc.err, tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestX509OpinionBounded: whatever is verified, the remembered verdicts
+// hold at most x509OpinionBytes of DER, and x509VerdictsPerLeaf per leaf.
+func TestX509OpinionBounded(t *testing.T) {
+	o := newX509Opinion(nil, false)
+	now := time.Now()
+	path := []*x509.Certificate{{NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)}}
+	for i := range 2000 {
+		leaf := &x509.Certificate{Raw: make([]byte, 4096)}
+		leaf.Raw[0], leaf.Raw[1] = byte(i), byte(i>>8)
+		sent := []*x509.Certificate{{Raw: make([]byte, 4096)}}
+		o.remember(leaf, sent, verify.Identity{Host: "a.example"}, PurposeServer, path)
+		if o.bytes > x509OpinionBytes {
+			t.Fatalf("after %d chains: %d bytes remembered, bound %d", i+1, o.bytes, x509OpinionBytes)
+		}
+	}
+	leaf := &x509.Certificate{Raw: []byte("one leaf")}
+	for i := range 100 {
+		o.remember(leaf, nil, verify.Identity{Host: string(rune('a'+i%26)) + ".example"}, PurposeServer, path)
+	}
+	if n := len(o.accepted[string(leaf.Raw)]); n != x509VerdictsPerLeaf {
+		t.Errorf("%d verdicts for one leaf, want %d", n, x509VerdictsPerLeaf)
 	}
 }

@@ -60,7 +60,7 @@ type x509Opinion struct {
 // x509Verdict is one acceptance by crypto/x509: for the intermediates sent
 // with a leaf, an identity and a purpose, between notBefore and notAfter.
 type x509Verdict struct {
-	sent                []*x509.Certificate
+	sent                [][]byte // DER, copied: nothing else of the connection is kept
 	host                string
 	ip                  netip.Addr
 	purpose             Purpose
@@ -138,7 +138,7 @@ func (o *x509Opinion) remembered(leaf *x509.Certificate, sent []*x509.Certificat
 }
 
 func (o *x509Opinion) remember(leaf *x509.Certificate, sent []*x509.Certificate, id verify.Identity, purpose Purpose, path []*x509.Certificate) {
-	v := x509Verdict{sent: sent, host: id.Host, ip: id.IP, purpose: purpose}
+	v := x509Verdict{host: id.Host, ip: id.IP, purpose: purpose}
 	for _, c := range path {
 		if v.notBefore.IsZero() || c.NotBefore.After(v.notBefore) {
 			v.notBefore = c.NotBefore
@@ -149,9 +149,12 @@ func (o *x509Opinion) remember(leaf *x509.Certificate, sent []*x509.Certificate,
 	}
 	size := len(leaf.Raw)
 	for _, c := range sent {
+		var der []byte
 		if c != nil {
-			size += len(c.Raw)
+			der = bytes.Clone(c.Raw)
 		}
+		v.sent = append(v.sent, der)
+		size += len(der)
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -167,12 +170,14 @@ func (o *x509Opinion) remember(leaf *x509.Certificate, sent []*x509.Certificate,
 	o.bytes += size
 }
 
-func sameCertificates(a, b []*x509.Certificate) bool {
-	if len(a) != len(b) {
+// sameCertificates reports whether sent holds the certificates of ders, in
+// order.
+func sameCertificates(ders [][]byte, sent []*x509.Certificate) bool {
+	if len(ders) != len(sent) {
 		return false
 	}
-	for i := range a {
-		if (a[i] == nil) != (b[i] == nil) || a[i] != nil && !bytes.Equal(a[i].Raw, b[i].Raw) {
+	for i, c := range sent {
+		if c == nil && ders[i] != nil || c != nil && !bytes.Equal(ders[i], c.Raw) {
 			return false
 		}
 	}
