@@ -18,6 +18,9 @@ const (
 )
 
 // Database is GIO's GTlsDatabase: the trust decisions a connection delegates.
+// The connection takes the flags a Database returns as they are: one users
+// implement is the sole judge of its chains (the databases giotls makes
+// also ask crypto/x509; see NewDatabase).
 type Database interface {
 	// VerifyChain verifies chain (the peer's certificate with the issuers it
 	// sent) for purpose against identity, and returns every flag that
