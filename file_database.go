@@ -93,10 +93,13 @@ func (d *storeDatabase) VerifyChain(ctx context.Context, chain *Certificate, pur
 	if err != nil {
 		return flags, err
 	}
-	if err := ctxErr(ctx); err != nil {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	return d.x509.secondOpinion(flags, chain.chain(), verifyIdentity(identity), purpose, time.Now()), nil
+	return d.x509.secondOpinion(ctx, flags, chain.chain(), verifyIdentity(identity), purpose, time.Now())
 }
 
 // LookupCertificateIssuer implements Database: the anchor whose subject is

@@ -152,8 +152,8 @@ func TestX509OpinionRemembers(t *testing.T) {
 	// Past the leaf's NotAfter the acceptance no longer holds.
 	later := leaf.Cert.NotAfter.Add(time.Second)
 	id := verifyIdentity(NewNetworkAddress("a.example", 443))
-	if f := db.x509.secondOpinion(0, leaf.Chain, id, PurposeServer, later); f != CertificateExpired {
-		t.Errorf("after the leaf expired: %v, want expired", f)
+	if f, err := db.x509.secondOpinion(ctx, 0, leaf.Chain, id, PurposeServer, later); err != nil || f != CertificateExpired {
+		t.Errorf("after the leaf expired: %v, %v; want expired", f, err)
 	}
 	if n := p.calls(); n != 5 {
 		t.Errorf("after the leaf expired: %d calls, want 5", n)
@@ -207,5 +207,28 @@ func TestX509OpinionBounded(t *testing.T) {
 	}
 	if n := len(o.accepted[string(leaf.Raw)]); n != x509VerdictsPerLeaf {
 		t.Errorf("%d verdicts for one leaf, want %d", n, x509VerdictsPerLeaf)
+	}
+}
+
+// TestPlatformVerifierHonoursContext: a platform verifier that does not
+// answer (a keychain prompt, a fetch that hangs) does not hold the
+// verification past its context.
+func TestPlatformVerifierHonoursContext(t *testing.T) {
+	root := testpki.MustCA(t, "Root")
+	leaf := root.MustLeaf(t, "server", testpki.DNSNames("a.example"))
+	release := make(chan struct{})
+	saved := platformVerify
+	platformVerify = func(*x509.Certificate, x509.VerifyOptions) ([][]*x509.Certificate, error) {
+		<-release
+		return nil, errors.New("released")
+	}
+	t.Cleanup(func() { close(release); platformVerify = saved })
+	db := newStoreDatabase(nil, nil, "system", true)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := db.VerifyChain(ctx, mustChain(t, leaf.Chain...), PurposeServer, NewNetworkAddress("a.example", 443), nil)
+	if elapsed := time.Since(start); elapsed > time.Second || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("VerifyChain returned %v after %v; want the context's deadline within 1s", err, elapsed)
 	}
 }

@@ -2,6 +2,7 @@ package giotls
 
 import (
 	"bytes"
+	"context"
 	"crypto/x509"
 	"errors"
 	"net/netip"
@@ -88,11 +89,12 @@ func newX509Opinion(anchors []*x509.Certificate, platform bool) *x509Opinion {
 }
 
 // check returns nil if crypto/x509 accepts chain (leaf first, as sent) for
-// id and purpose at now, else its error.
-func (o *x509Opinion) check(chain []*x509.Certificate, id verify.Identity, purpose Purpose, now time.Time) error {
+// id and purpose at now, else its refusal; err is ctx's when it ended
+// first.
+func (o *x509Opinion) check(ctx context.Context, chain []*x509.Certificate, id verify.Identity, purpose Purpose, now time.Time) (refusal, err error) {
 	leaf, sent := chain[0], chain[1:]
 	if o.remembered(leaf, sent, id, purpose, now) {
-		return nil
+		return nil, nil
 	}
 	opts := x509.VerifyOptions{
 		Roots:         o.roots,
@@ -111,18 +113,39 @@ func (o *x509Opinion) check(chain []*x509.Certificate, id verify.Identity, purpo
 	case id.Host != "":
 		opts.DNSName = id.Host
 	}
-	verifier := x509Verify
-	if o.roots == nil {
-		verifier = platformVerify
+	var chains [][]*x509.Certificate
+	if o.roots != nil {
+		// Pure Go, its cost bounded by crypto/x509's own budgets.
+		chains, refusal = x509Verify(leaf, opts)
+	} else if chains, refusal, err = platformVerdict(ctx, leaf, opts); err != nil {
+		return nil, err
 	}
-	chains, err := verifier(leaf, opts)
-	if err != nil {
-		return err
-	}
-	if len(chains) > 0 {
+	if refusal == nil && len(chains) > 0 {
 		o.remember(leaf, sent, id, purpose, chains[0])
 	}
-	return nil
+	return refusal, nil
+}
+
+// platformVerdict runs platformVerify, which may wait on the system (a
+// keychain, a fetch of missing issuers), until it answers or ctx ends; then
+// it is left to finish on its own.
+func platformVerdict(ctx context.Context, leaf *x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error, error) {
+	type verdict struct {
+		chains [][]*x509.Certificate
+		err    error
+	}
+	done := make(chan verdict, 1)
+	verify := platformVerify
+	go func() {
+		chains, err := verify(leaf, opts)
+		done <- verdict{chains, err}
+	}()
+	select {
+	case v := <-done:
+		return v.chains, v.err, nil
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
 }
 
 func (o *x509Opinion) remembered(leaf *x509.Certificate, sent []*x509.Certificate, id verify.Identity, purpose Purpose, now time.Time) bool {
@@ -230,34 +253,45 @@ func x509Flags(err error, now time.Time) CertificateFlags {
 // asked only when ours are none. With the platform's trust, it is asked
 // also when ours include unknown-ca: a chain the platform trusts loses that
 // flag, and keeps every other flag our checks found on what was sent.
-func (o *x509Opinion) secondOpinion(ours CertificateFlags, chain []*x509.Certificate, id verify.Identity, purpose Purpose, now time.Time) CertificateFlags {
+func (o *x509Opinion) secondOpinion(ctx context.Context, ours CertificateFlags, chain []*x509.Certificate, id verify.Identity, purpose Purpose,
+	now time.Time) (CertificateFlags, error) {
 	if len(chain) == 0 || chain[0] == nil {
-		return ours
+		return ours, nil
 	}
 	if o.roots == nil && ours&CertificateUnknownCA != 0 {
 		var full error
 		if ours == CertificateUnknownCA {
-			if full = o.check(chain, id, purpose, now); full == nil {
-				return 0
+			refusal, err := o.check(ctx, chain, id, purpose, now)
+			if err != nil || refusal == nil {
+				return 0, err
 			}
+			full = refusal
 		}
 		// Trust alone: no identity, any usage, at a time every certificate
 		// sent is valid at when there is one (validity is ours to flag).
-		if o.check(chain, verify.Identity{}, "", trustTime(chain, now)) != nil {
-			return ours
+		refusal, err := o.check(ctx, chain, verify.Identity{}, "", trustTime(chain, now))
+		if err != nil {
+			return 0, err
+		}
+		if refusal != nil {
+			return ours, nil
 		}
 		if ours &^= CertificateUnknownCA; ours == 0 {
-			return x509Flags(full, now)
+			return x509Flags(full, now), nil
 		}
-		return ours
+		return ours, nil
 	}
 	if ours != 0 {
-		return ours
+		return ours, nil
 	}
-	if err := o.check(chain, id, purpose, now); err != nil {
-		return x509Flags(err, now)
+	refusal, err := o.check(ctx, chain, id, purpose, now)
+	if err != nil {
+		return 0, err
 	}
-	return 0
+	if refusal != nil {
+		return x509Flags(refusal, now), nil
+	}
+	return 0, nil
 }
 
 // trustTime returns now if every certificate of chain is valid then, else
