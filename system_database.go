@@ -46,7 +46,9 @@ var system struct {
 // platform verifier (Verify with no Roots: the keychains, CryptoAPI): a
 // chain the platform trusts gets no unknown-ca, and the other flags still
 // come from the checks on what the server sent; a chain the platform
-// refuses gets no less than the flag its refusal maps to (see NewDatabase). The same database is returned every time, as GIO's default database
+// refuses gets no less than the flag its refusal maps to (see NewDatabase).
+// There the files above serve only the lookups, as crypto/x509 ignores
+// them too. The same database is returned every time, as GIO's default database
 // is a singleton. A system without anchors gives a database that trusts
 // nothing; only an SSL_CERT_FILE that is set but unreadable is an error.
 func SystemDatabase() (Database, error) {
