@@ -16,8 +16,9 @@ import (
 // chain that internal/verify finds no problem with is given to
 // crypto/x509's Verify as well, with the same anchors, the certificates the
 // peer sent as intermediates, the identity (DNS name or IP address; none for
-// a nil identity), the purpose's extended key usage and the same time. If
-// crypto/x509 refuses it, its error becomes the chain's flag:
+// a nil identity), the purpose's extended key usage and the current time
+// (read again, microseconds after internal/verify read it). If crypto/x509
+// refuses it, its error becomes the chain's flag:
 //
 //	x509.UnknownAuthorityError             unknown-ca
 //	x509.CertificateInvalidError, Expired  not-activated before a
