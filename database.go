@@ -6,8 +6,6 @@ import (
 	"encoding/asn1"
 	"strconv"
 	"strings"
-
-	"github.com/giotls/giotls/internal/verify"
 )
 
 // Purpose is the extended key usage a chain is verified for, as an OID string
@@ -20,6 +18,9 @@ const (
 )
 
 // Database is GIO's GTlsDatabase: the trust decisions a connection delegates.
+// The connection takes the flags a Database returns as they are: one users
+// implement is the sole judge of its chains (the databases giotls makes
+// also ask crypto/x509; see NewDatabase).
 type Database interface {
 	// VerifyChain verifies chain (the peer's certificate with the issuers it
 	// sent) for purpose against identity, and returns every flag that
@@ -40,11 +41,18 @@ type Database interface {
 
 // NewDatabase returns a database that trusts anchors and holds crls: a
 // certificate a CRL lists, signed by that certificate's issuer, is
-// CertificateRevoked. The database indexes the anchors once; verifications
+// CertificateRevoked. It is never more lenient than crypto/x509: a chain
+// gets no flags only if crypto/x509's Verify accepts it too, with the same
+// anchors, intermediates, identity, purpose and time; when crypto/x509
+// alone refuses, its error gives the flag (unknown authority: unknown-ca;
+// expired or not yet valid: expired or not-activated; hostname:
+// bad-identity; insecure algorithm: insecure; anything else:
+// generic-error). The same holds for NewDatabaseFromPEM, NewFileDatabase
+// and SystemDatabase. The database indexes the anchors once; verifications
 // then cost map lookups, not scans. Certificates passed in must not be
 // modified afterwards.
 func NewDatabase(anchors []*x509.Certificate, crls ...*x509.RevocationList) Database {
-	return &storeDatabase{store: verify.NewStore(anchors, crls)}
+	return newStoreDatabase(anchors, crls, "", false)
 }
 
 // NewDatabaseFromPEM returns a database of the "CERTIFICATE" and "X509 CRL"
@@ -54,7 +62,7 @@ func NewDatabaseFromPEM(data []byte) (Database, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &storeDatabase{store: verify.NewStore(anchors, crls)}, nil
+	return newStoreDatabase(anchors, crls, "", false), nil
 }
 
 var (

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"os"
+	"time"
 
 	"github.com/giotls/giotls/internal/verify"
 )
@@ -24,7 +25,7 @@ func NewFileDatabase(anchorsPath string) (Database, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &storeDatabase{store: verify.NewStore(anchors, crls), path: anchorsPath}, nil
+	return newStoreDatabase(anchors, crls, anchorsPath, false), nil
 }
 
 // parseAnchors returns the certificates and CRLs of a PEM bundle (or the one
@@ -66,18 +67,39 @@ func parseAnchors(data []byte, what string) ([]*x509.Certificate, []*x509.Revoca
 }
 
 // storeDatabase is the Database of NewFileDatabase, NewDatabase and
-// SystemDatabase: an indexed set of anchors and CRLs.
+// SystemDatabase: an indexed set of anchors and CRLs, and crypto/x509 as
+// the second opinion on the chains they anchor.
 type storeDatabase struct {
 	store *verify.Store
+	x509  *x509Opinion
 	path  string // the anchors file, "" for others
+}
+
+// newStoreDatabase returns the database of anchors and crls; with
+// platform, crypto/x509's platform verifier is the judge of trust (see
+// SystemDatabase).
+func newStoreDatabase(anchors []*x509.Certificate, crls []*x509.RevocationList, path string, platform bool) *storeDatabase {
+	return &storeDatabase{store: verify.NewStore(anchors, crls), x509: newX509Opinion(anchors, platform), path: path}
 }
 
 // VerifyChain implements Database. The flags are computed by
 // internal/verify on the best path from chain to an anchor of the
-// database; see its documentation for what each flag covers.
+// database (see its documentation for what each flag covers), and a chain
+// it finds nothing wrong with must also be accepted by crypto/x509 (see
+// x509Opinion for the rule and how its errors map to flags).
 func (d *storeDatabase) VerifyChain(ctx context.Context, chain *Certificate, purpose Purpose, identity Connectable,
 	interaction Interaction) (CertificateFlags, error) {
-	return verifyWithStore(ctx, d.store, chain, purpose, identity)
+	flags, err := verifyWithStore(ctx, d.store, chain, purpose, identity)
+	if err != nil {
+		return flags, err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return d.x509.secondOpinion(ctx, flags, chain.chain(), verifyIdentity(identity), purpose, time.Now())
 }
 
 // LookupCertificateIssuer implements Database: the anchor whose subject is

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -84,15 +83,6 @@ func TestHostileSilentServer(t *testing.T) {
 			t.Errorf("Write = %v, want a timeout", err)
 		}
 	})
-}
-
-// cpuTime returns the CPU time the process has used.
-func cpuTime(t *testing.T) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestHostileSlowServer puts a proxy that lets the server's bytes through

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -84,7 +83,7 @@ func startWithStdin(t *testing.T, addr, program string, args ...string) *stdinPe
 	p := &peer.Process{Addr: addr}
 	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = p, p
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	peer.OwnProcessGroup(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +95,7 @@ func startWithStdin(t *testing.T, addr, program string, args ...string) *stdinPe
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		stdin.Close()
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		peer.KillProcessGroup(cmd)
 		<-exited
 	})
 	deadline := time.Now().Add(15 * time.Second)

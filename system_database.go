@@ -5,10 +5,9 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
-
-	"github.com/giotls/giotls/internal/verify"
 )
 
 // Where crypto/x509 looks for the system's trust anchors on Linux
@@ -28,6 +27,11 @@ var (
 	}
 )
 
+// platformTrust is whether SystemDatabase defers trust to crypto/x509's
+// platform verifier: on macOS (the keychains, enterprise roots included)
+// and Windows (CryptoAPI), where the system's anchors are not files.
+const platformTrust = runtime.GOOS == "darwin" || runtime.GOOS == "windows"
+
 var system struct {
 	once sync.Once
 	db   Database
@@ -38,7 +42,13 @@ var system struct {
 // once per process from where crypto/x509 finds them on Linux: the file
 // SSL_CERT_FILE or the first bundle of the usual ones that exists, plus the
 // files of the directories in SSL_CERT_DIR (colon-separated) or the usual
-// ones. The same database is returned every time, as GIO's default database
+// ones. On macOS and Windows, trust is the platform's, through crypto/x509's
+// platform verifier (Verify with no Roots: the keychains, CryptoAPI): a
+// chain the platform trusts gets no unknown-ca, and the other flags still
+// come from the checks on what the server sent; a chain the platform
+// refuses gets no less than the flag its refusal maps to (see NewDatabase).
+// There the files above serve only the lookups, as crypto/x509 ignores
+// them too. The same database is returned every time, as GIO's default database
 // is a singleton. A system without anchors gives a database that trusts
 // nothing; only an SSL_CERT_FILE that is set but unreadable is an error.
 func SystemDatabase() (Database, error) {
@@ -87,7 +97,7 @@ func loadSystemDatabase() (Database, error) {
 		}
 	}
 	// NewStore drops the duplicates of the bundle and the directories.
-	return &storeDatabase{store: verify.NewStore(anchors, nil), path: "system"}, nil
+	return newStoreDatabase(anchors, nil, "system", platformTrust), nil
 }
 
 // sameDirSymlink reports whether dir/name is a symbolic link to a file in

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -91,7 +90,7 @@ func StartEnv(tb testing.TB, addr string, env []string, program string, args ...
 		cmd.Env = append(os.Environ(), env...)
 	}
 	cmd.Stdout, cmd.Stderr = p, p
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	OwnProcessGroup(cmd)
 	p.Cmd = cmd
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("starting %s: %v", program, err)
@@ -126,7 +125,7 @@ func (p *Process) Stop() {
 		return
 	default:
 	}
-	syscall.Kill(-p.Cmd.Process.Pid, syscall.SIGKILL)
+	KillProcessGroup(p.Cmd)
 	select {
 	case <-p.exited:
 	case <-time.After(5 * time.Second):
