@@ -6,18 +6,11 @@ import (
 	"net"
 )
 
-// Backend is GIO's GTlsBackend: the TLS implementation connections come from.
-type Backend interface {
-	// SupportsTLS reports whether the backend can make TLS connections.
-	SupportsTLS() bool
-	// DefaultDatabase returns the database new connections verify with:
-	// the system's trust anchors. It is nil if they could not be loaded, so
-	// that every peer is reported with CertificateUnknownCA.
-	DefaultDatabase() Database
-	// NewClientConnection returns a client connection over base for the
-	// server serverIdentity (nil: none, so the peer always gets
-	// CertificateBadIdentity). The handshake has not started.
-	NewClientConnection(base net.Conn, serverIdentity Connectable) (ClientConnection, error)
+// Backend is GIO's GTlsBackend: the crypto/tls implementation connections
+// come from, with the settings they share (see [BackendOptions]). Make one
+// with [NewBackend]; [DefaultBackend] is the process-wide one.
+type Backend struct {
+	opts BackendOptions
 }
 
 // BackendOptions are what giotls adds to GIO's backend: settings shared by
@@ -44,27 +37,26 @@ type BackendOptions struct {
 }
 
 // NewBackend returns a crypto/tls backend with options.
-func NewBackend(o BackendOptions) Backend {
+func NewBackend(o BackendOptions) *Backend {
 	if o.SessionCache == nil {
 		o.SessionCache = DefaultSessionCache()
 	}
-	return &backend{opts: o}
+	return &Backend{opts: o}
 }
 
-// backend is the crypto/tls backend.
-type backend struct {
-	opts BackendOptions
-}
-
-var defaultBackend Backend = NewBackend(BackendOptions{})
+var defaultBackend = NewBackend(BackendOptions{})
 
 // DefaultBackend returns the crypto/tls backend with the process-wide session
-// cache, which NewClientConnection uses.
-func DefaultBackend() Backend { return defaultBackend }
+// cache, which [NewClientConnection] uses.
+func DefaultBackend() *Backend { return defaultBackend }
 
-func (*backend) SupportsTLS() bool { return true }
+// SupportsTLS reports whether the backend can make TLS connections: always.
+func (*Backend) SupportsTLS() bool { return true }
 
-func (*backend) DefaultDatabase() Database {
+// DefaultDatabase returns the database new connections verify with: the
+// system's trust anchors ([SystemDatabase]). It is nil if they could not be
+// loaded, so that every peer is reported with [CertificateUnknownCA].
+func (*Backend) DefaultDatabase() Database {
 	db, err := SystemDatabase()
 	if err != nil {
 		return nil
@@ -72,8 +64,11 @@ func (*backend) DefaultDatabase() Database {
 	return db
 }
 
-func (b *backend) NewClientConnection(base net.Conn, serverIdentity Connectable) (ClientConnection, error) {
-	return newClientConn(b, base, serverIdentity)
+// NewClientConnection returns a client connection of b over base for the
+// server serverIdentity (nil: none, so the peer always gets
+// [CertificateBadIdentity]). The handshake has not started.
+func (b *Backend) NewClientConnection(base net.Conn, serverIdentity Connectable) (*ClientConnection, error) {
+	return newClientConnection(b, base, serverIdentity)
 }
 
 // NewClientConnection returns a client connection of the default backend over
@@ -83,6 +78,6 @@ func (b *backend) NewClientConnection(base net.Conn, serverIdentity Connectable)
 // serverIdentity is checked against the server's certificate and gives the
 // SNI name; nil means no identity, and then CertificateBadIdentity is always
 // reported (GIO's fix for CVE-2020-13645).
-func NewClientConnection(base net.Conn, serverIdentity Connectable) (ClientConnection, error) {
+func NewClientConnection(base net.Conn, serverIdentity Connectable) (*ClientConnection, error) {
 	return DefaultBackend().NewClientConnection(base, serverIdentity)
 }

@@ -16,7 +16,7 @@ import (
 // guarded runs f, and fails the test if it has not returned after limit;
 // the connection is closed then, so that a regression fails the test
 // instead of hanging the suite.
-func guarded(t *testing.T, c ClientConnection, limit time.Duration, what string, f func()) {
+func guarded(t *testing.T, c *ClientConnection, limit time.Duration, what string, f func()) {
 	t.Helper()
 	done := make(chan struct{})
 	go func() { defer close(done); f() }()
@@ -43,19 +43,19 @@ func TestCallbackGuardNested(t *testing.T) {
 
 	ops := []struct {
 		name string
-		do   func(c ClientConnection) error
+		do   func(c *ClientConnection) error
 	}{
-		{"Read", func(c ClientConnection) error { _, err := c.Read(make([]byte, 1)); return err }},
-		{"Write", func(c ClientConnection) error { _, err := c.Write([]byte("x")); return err }},
-		{"Handshake", func(c ClientConnection) error { return c.Handshake(context.Background()) }},
-		{"CloseWrite", func(c ClientConnection) error { return c.CloseWrite() }},
+		{"Read", func(c *ClientConnection) error { _, err := c.Read(make([]byte, 1)); return err }},
+		{"Write", func(c *ClientConnection) error { _, err := c.Write([]byte("x")); return err }},
+		{"Handshake", func(c *ClientConnection) error { return c.Handshake(context.Background()) }},
+		{"CloseWrite", func(c *ClientConnection) error { return c.CloseWrite() }},
 	}
 	entries := []string{"accept-certificate", "notify peer-certificate", "notify negotiated-protocol", "RequestCertificate"}
 	for _, entry := range entries {
 		for _, op := range ops {
 			for depth := range 3 {
 				t.Run(fmt.Sprintf("%s/%s/depth%d", entry, op.name, depth), func(t *testing.T) {
-					var c ClientConnection
+					var c *ClientConnection
 					if entry == "RequestCertificate" {
 						c = authSrv.connect(t, p, nil)
 					} else {
@@ -101,7 +101,7 @@ func TestCallbackGuardNested(t *testing.T) {
 						c.OnAcceptCertificate(func(*Certificate, CertificateFlags) bool { return true })
 					}
 					if entry == "RequestCertificate" {
-						c.SetInteraction(&testInteraction{requestCertificate: func(context.Context, Connection) (InteractionResult, error) {
+						c.SetInteraction(&testInteraction{requestCertificate: func(context.Context, *ClientConnection) (InteractionResult, error) {
 							enter()
 							return InteractionUnhandled, nil
 						}})
@@ -263,7 +263,7 @@ func TestCloseCancelsInteraction(t *testing.T) {
 	srv := startClientAuthServer(t, p, tls.VersionTLS13, tls.RequireAndVerifyClientCert, p.caA.Cert)
 	c := srv.connect(t, p, nil)
 	asked, sawDone := make(chan struct{}), make(chan error, 1)
-	c.SetInteraction(&testInteraction{requestCertificate: func(ctx context.Context, _ Connection) (InteractionResult, error) {
+	c.SetInteraction(&testInteraction{requestCertificate: func(ctx context.Context, _ *ClientConnection) (InteractionResult, error) {
 		close(asked)
 		select {
 		case <-ctx.Done():

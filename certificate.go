@@ -125,7 +125,7 @@ func (c *Certificate) Verify(identity Connectable, trustedCA *Certificate) Certi
 		anchors = []*x509.Certificate{trustedCA.cert}
 	}
 	opts := &verify.Options{Chain: c.chain(), Store: verify.NewStore(anchors, nil)}
-	if identity != nil && !isNilPointer(identity) {
+	if !noIdentity(identity) {
 		opts.CheckIdentity = true
 		opts.Identity = verifyIdentity(identity)
 	}

@@ -78,7 +78,7 @@ func (p *passwords) AskPassword(ctx context.Context, pw *Password) (InteractionR
 	return InteractionHandled, nil
 }
 
-func (p *passwords) RequestCertificate(context.Context, Connection) (InteractionResult, error) {
+func (p *passwords) RequestCertificate(context.Context, *ClientConnection) (InteractionResult, error) {
 	return InteractionUnhandled, nil
 }
 
@@ -409,7 +409,7 @@ func TestEncryptedKeyAtHandshake(t *testing.T) {
 				c := srv.connect(t, p, nil)
 				c.SetInteraction(&testInteraction{
 					askPassword: ask.AskPassword,
-					requestCertificate: func(_ context.Context, conn Connection) (InteractionResult, error) {
+					requestCertificate: func(_ context.Context, conn *ClientConnection) (InteractionResult, error) {
 						conn.SetCertificate(cert)
 						return InteractionHandled, nil
 					},

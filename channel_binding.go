@@ -45,7 +45,7 @@ const exporterLabel = "EXPORTER-Channel-Binding"
 // Before the handshake has completed, after a failed one, and after Close:
 // ErrBindingInvalidState. Any other t: ErrBindingNotImplemented. The errors
 // match their sentinels with errors.Is.
-func (c *clientConn) ChannelBindingData(t ChannelBindingType) ([]byte, error) {
+func (c *ClientConnection) ChannelBindingData(t ChannelBindingType) ([]byte, error) {
 	c.mu.Lock()
 	complete := c.hsComplete
 	c.mu.Unlock()

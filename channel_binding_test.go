@@ -53,7 +53,7 @@ func nextState(t *testing.T, states <-chan tls.ConnectionState) tls.ConnectionSt
 
 // dialWith connects to srv through backend b (nil: the default backend),
 // trusting ca, and completes the handshake.
-func dialWith(t *testing.T, b Backend, srv *tlsServer, ca *testCA) ClientConnection {
+func dialWith(t *testing.T, b *Backend, srv *tlsServer, ca *testCA) *ClientConnection {
 	t.Helper()
 	if b == nil {
 		b = DefaultBackend()
@@ -75,7 +75,7 @@ func dialWith(t *testing.T, b Backend, srv *tlsServer, ca *testCA) ClientConnect
 	return c
 }
 
-func privateBackend(opts BackendOptions) Backend {
+func privateBackend(opts BackendOptions) *Backend {
 	if opts.SessionCache == nil {
 		opts.SessionCache = NewSessionCache(SessionCacheOptions{})
 	}
@@ -424,7 +424,7 @@ func TestChannelBindingWithoutEMS(t *testing.T) {
 	p := peer.Start(t, peer.Addr(port), "env", "OPENSSL_CONF="+cnf,
 		openssl, "s_server", "-accept", peer.Addr(port), "-cert", cert, "-key", key, "-tls1_2", "-www")
 	b := privateBackend(BackendOptions{})
-	connect := func() ClientConnection {
+	connect := func() *ClientConnection {
 		t.Helper()
 		base, err := net.DialTimeout("tcp", p.Addr, 10*time.Second)
 		if err != nil {
@@ -490,7 +490,7 @@ func TestChannelBindingState(t *testing.T) {
 	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
 	srv, _ := bindingServer(t, serverConfig(leaf))
 	all := []ChannelBindingType{ChannelBindingTLSUnique, ChannelBindingTLSServerEndPoint, ChannelBindingTLSExporter}
-	expect := func(t *testing.T, c ClientConnection, when string, want error) {
+	expect := func(t *testing.T, c *ClientConnection, when string, want error) {
 		t.Helper()
 		for _, typ := range all {
 			if got, err := c.ChannelBindingData(typ); !errors.Is(err, want) || got != nil {

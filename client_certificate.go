@@ -14,7 +14,7 @@ import (
 // A certificate without its private key cannot be sent: as GIO's GnuTLS
 // backend does, the handshake then fails with ErrorCertificateRequired
 // saying so, rather than go on as if no certificate had been set.
-func (c *clientConn) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+func (c *ClientConnection) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 	cas := make([][]byte, len(cri.AcceptableCAs))
 	for i, dn := range cri.AcceptableCAs {
 		cas[i] = slices.Clone(dn)
@@ -78,7 +78,7 @@ func (e *interactionError) Unwrap() error { return e.err }
 // client certificate chain actually sent, when it is not the one the lookup
 // was made with (an Interaction chose it, or it could not be sent). c.mu is
 // held.
-func (c *clientConn) storeSessionsFor(sent []*x509.Certificate) {
+func (c *ClientConnection) storeSessionsFor(sent []*x509.Certificate) {
 	if k := sessionKey(c.hsName, c.base, sent); k != c.startKey {
 		c.sessions.StoreUnder(k)
 	}
@@ -91,7 +91,7 @@ func (c *clientConn) storeSessionsFor(sent []*x509.Certificate) {
 // with an alert of their choosing after asking for one (RFC 5246, section
 // 7.4.6): OpenSSL sends handshake_failure, crypto/tls bad_certificate,
 // GnuTLS decode_error; so, as GIO does, any alert counts then.
-func (c *clientConn) missingCertificate(alert string, inHandshake bool) bool {
+func (c *ClientConnection) missingCertificate(alert string, inHandshake bool) bool {
 	if alert == "certificate required" {
 		return true
 	}
@@ -105,7 +105,7 @@ func (c *clientConn) missingCertificate(alert string, inHandshake bool) bool {
 
 // rejectedCertificate reports whether the server's alert refuses the client
 // certificate we sent (RFC 8446, section 6.2; RFC 5246, section 7.2.2).
-func (c *clientConn) rejectedCertificate(alert string) bool {
+func (c *ClientConnection) rejectedCertificate(alert string) bool {
 	switch alert {
 	case "bad certificate", "unsupported certificate", "revoked certificate", "expired certificate",
 		"unknown certificate", "unknown certificate authority":

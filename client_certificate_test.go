@@ -100,7 +100,7 @@ func (s *clientAuthServer) views() []serverView {
 
 // connect opens a connection of backend b (nil: the default) trusting the
 // server's CA.
-func (s *clientAuthServer) connect(t *testing.T, p *clientAuthPKI, b Backend) ClientConnection {
+func (s *clientAuthServer) connect(t *testing.T, p *clientAuthPKI, b *Backend) *ClientConnection {
 	t.Helper()
 	if b == nil {
 		b = DefaultBackend()
@@ -122,7 +122,7 @@ func (s *clientAuthServer) connect(t *testing.T, p *clientAuthPKI, b Backend) Cl
 // roundTrip writes a line and reads its echo: afterwards the server has
 // finished its handshake (TLS 1.3 clients finish first) and TLS 1.3 tickets
 // have been read.
-func roundTrip(t *testing.T, c ClientConnection) {
+func roundTrip(t *testing.T, c *ClientConnection) {
 	t.Helper()
 	msg := []byte("client auth echo\n")
 	if _, err := c.Write(msg); err != nil {
@@ -152,7 +152,7 @@ func sameChain(got []*x509.Certificate, want *Certificate) bool {
 // returns InteractionUnhandled.
 type testInteraction struct {
 	askPassword        func(ctx context.Context, p *Password) (InteractionResult, error)
-	requestCertificate func(ctx context.Context, conn Connection) (InteractionResult, error)
+	requestCertificate func(ctx context.Context, conn *ClientConnection) (InteractionResult, error)
 }
 
 func (i *testInteraction) AskPassword(ctx context.Context, p *Password) (InteractionResult, error) {
@@ -162,7 +162,7 @@ func (i *testInteraction) AskPassword(ctx context.Context, p *Password) (Interac
 	return i.askPassword(ctx, p)
 }
 
-func (i *testInteraction) RequestCertificate(ctx context.Context, conn Connection) (InteractionResult, error) {
+func (i *testInteraction) RequestCertificate(ctx context.Context, conn *ClientConnection) (InteractionResult, error) {
 	if i.requestCertificate == nil {
 		return InteractionUnhandled, nil
 	}
@@ -176,7 +176,7 @@ func failIfAsked(t *testing.T) Interaction {
 			t.Error("AskPassword called")
 			return InteractionUnhandled, nil
 		},
-		requestCertificate: func(context.Context, Connection) (InteractionResult, error) {
+		requestCertificate: func(context.Context, *ClientConnection) (InteractionResult, error) {
 			t.Error("RequestCertificate called")
 			return InteractionUnhandled, nil
 		},
@@ -193,7 +193,7 @@ type notifyCount struct {
 	atCAs [][]byte
 }
 
-func countNotify(c ClientConnection, property string) *notifyCount {
+func countNotify(c *ClientConnection, property string) *notifyCount {
 	nc := &notifyCount{}
 	c.OnNotify(func(p string) {
 		if p != property {
@@ -367,12 +367,12 @@ func TestRequestCertificate(t *testing.T) {
 				c := srv.connect(t, p, nil)
 				c.SetCertificate(tc.set)
 				calls := 0
-				c.SetInteraction(&testInteraction{requestCertificate: func(ctx context.Context, conn Connection) (InteractionResult, error) {
+				c.SetInteraction(&testInteraction{requestCertificate: func(ctx context.Context, conn *ClientConnection) (InteractionResult, error) {
 					calls++
-					if conn != Connection(c) {
+					if conn != c {
 						t.Error("RequestCertificate got another connection")
 					}
-					if cas := conn.(ClientConnection).AcceptedCAs(); len(cas) != 2 {
+					if cas := conn.AcceptedCAs(); len(cas) != 2 {
 						t.Errorf("AcceptedCAs during RequestCertificate = %x, want the two CAs", cas)
 					}
 					if ctx.Err() != nil {
@@ -444,7 +444,7 @@ func TestRequestCertificateContext(t *testing.T) {
 			seen := make(chan error, 1)
 			deadline := time.Now().Add(time.Minute)
 			var gotDeadline time.Time
-			c.SetInteraction(&testInteraction{requestCertificate: func(ctx context.Context, conn Connection) (InteractionResult, error) {
+			c.SetInteraction(&testInteraction{requestCertificate: func(ctx context.Context, conn *ClientConnection) (InteractionResult, error) {
 				gotDeadline, _ = ctx.Deadline()
 				close(entered)
 				select {
@@ -564,7 +564,7 @@ func TestSecondConnectionOtherCertificate(t *testing.T) {
 			for i, s := range steps {
 				c := srv.connect(t, p, b)
 				c.SetCertificate(s.set)
-				c.SetInteraction(&testInteraction{requestCertificate: func(_ context.Context, conn Connection) (InteractionResult, error) {
+				c.SetInteraction(&testInteraction{requestCertificate: func(_ context.Context, conn *ClientConnection) (InteractionResult, error) {
 					conn.SetCertificate(s.interaction)
 					return InteractionHandled, nil
 				}})
@@ -622,7 +622,7 @@ func TestOpenSSLServerClientAuth(t *testing.T) {
 			args := append([]string{"s_server", "-accept", peer.Addr(port), "-cert", cert, "-key", key,
 				"-Verify", "1", "-CAfile", cas, "-www"}, pc.args...)
 			proc := peer.Start(t, peer.Addr(port), "openssl", args...)
-			get := func(c ClientConnection) string {
+			get := func(c *ClientConnection) string {
 				t.Helper()
 				if _, err := io.WriteString(c, "GET / HTTP/1.0\r\n\r\n"); err != nil {
 					t.Fatal(proc.Errorf("Write: %v", err))
@@ -652,9 +652,9 @@ func TestOpenSSLServerClientAuth(t *testing.T) {
 			})
 			t.Run("chosen from AcceptedCAs by an interaction", func(t *testing.T) {
 				c := dialPeer(t, proc, uint16(port), &testCA{db: p.server.db})
-				c.SetInteraction(&testInteraction{requestCertificate: func(_ context.Context, conn Connection) (InteractionResult, error) {
+				c.SetInteraction(&testInteraction{requestCertificate: func(_ context.Context, conn *ClientConnection) (InteractionResult, error) {
 					// The first CA the server names that issued one of ours.
-					for _, dn := range conn.(ClientConnection).AcceptedCAs() {
+					for _, dn := range conn.AcceptedCAs() {
 						for _, cand := range []*Certificate{p.certA, certC} {
 							if bytes.Equal(cand.X509().RawIssuer, dn) {
 								conn.SetCertificate(cand)
@@ -743,7 +743,7 @@ func TestGnuTLSServerClientAuth(t *testing.T) {
 // each connection: both get through a server requiring a certificate.
 func TestDialerClientCertificate(t *testing.T) {
 	p := newClientAuthPKI(t)
-	chooseB := &testInteraction{requestCertificate: func(_ context.Context, conn Connection) (InteractionResult, error) {
+	chooseB := &testInteraction{requestCertificate: func(_ context.Context, conn *ClientConnection) (InteractionResult, error) {
 		conn.SetCertificate(p.certB)
 		return InteractionHandled, nil
 	}}
@@ -785,7 +785,7 @@ func TestDialerClientCertificate(t *testing.T) {
 				}
 				defer conn.Close()
 				conn.SetDeadline(time.Now().Add(20 * time.Second))
-				roundTrip(t, conn.(ClientConnection))
+				roundTrip(t, conn.(*ClientConnection))
 				v := srv.views()
 				if len(v) != before+1 || !sameChain(v[before].chain, tc.want) {
 					t.Errorf("server did not see %s", tc.want.SubjectName())

@@ -13,14 +13,23 @@ import (
 	"github.com/giotls/giotls/internal/tlsconn"
 )
 
-// clientConn is the crypto/tls backend's ClientConnection. Properties are
-// guarded by mu; the handshake is serialised by hsLock (see lockHandshake);
-// the *tls.Conn is created when the first handshake starts, because its
-// configuration comes from the properties set before it.
-type clientConn struct {
+// ClientConnection is GIO's GTlsClientConnection, with GTlsConnection's
+// methods: a TLS client connection over a base stream, usable as a
+// [net.Conn] (GIOStream). Make one with [NewClientConnection],
+// [Backend.NewClientConnection] or [Dialer.DialContext]. Its methods may be
+// called from several goroutines.
+//
+// The handshake runs on the first Read or Write, or when
+// [ClientConnection.Handshake] is called; the properties set before it
+// (certificate, database, identity, ALPN, ...) configure it.
+type ClientConnection struct {
+	// Properties are guarded by mu; the handshake is serialised by hsLock
+	// (see lockHandshake); the *tls.Conn is created when the first
+	// handshake starts, because its configuration comes from the
+	// properties set before it.
 	base    net.Conn
 	tr      *tlsconn.Transport
-	backend *backend
+	backend *Backend
 
 	tlsConn  atomic.Pointer[tls.Conn]
 	closed   atomic.Bool
@@ -68,21 +77,21 @@ type clientConn struct {
 	// it was made with, and the connection CopySessionState named.
 	sessions   *sessioncache.ConnCache
 	startKey   string
-	copySource *clientConn
+	copySource *ClientConnection
 }
 
-func newClientConn(b *backend, base net.Conn, identity Connectable) (*clientConn, error) {
-	if base == nil || isNilPointer(base) {
+func newClientConnection(b *Backend, base net.Conn, identity Connectable) (*ClientConnection, error) {
+	if noConn(base) {
 		return nil, newError(ErrorMisc, nil, "NewClientConnection: nil base connection")
 	}
-	if identity != nil && !isNilPointer(identity) {
+	if !noIdentity(identity) {
 		if _, err := resolveIdentity(identity); err != nil {
 			return nil, err
 		}
 	} else {
 		identity = nil
 	}
-	c := &clientConn{
+	c := &ClientConnection{
 		base:               base,
 		tr:                 tlsconn.NewTransport(base),
 		backend:            b,
@@ -98,7 +107,7 @@ func newClientConn(b *backend, base net.Conn, identity Connectable) (*clientConn
 // notify calls the notify handler for each property, outside mu, as a
 // handler of the handshake in progress (see callback): the handshake calls
 // it.
-func (c *clientConn) notify(properties ...string) {
+func (c *ClientConnection) notify(properties ...string) {
 	c.mu.Lock()
 	h := c.notifyHandler
 	c.mu.Unlock()
@@ -116,7 +125,7 @@ func (c *clientConn) notify(properties ...string) {
 // counted as a handler of a handshake in progress: when a handler called
 // the setter, it is counted already, until it returns (so nesting needs
 // nothing more), and a setter called on another goroutine is no handler.
-func (c *clientConn) set(property string, f func()) {
+func (c *ClientConnection) set(property string, f func()) {
 	c.mu.Lock()
 	f()
 	h := c.notifyHandler
@@ -126,10 +135,11 @@ func (c *clientConn) set(property string, f func()) {
 	}
 }
 
-// Handshake runs the TLS handshake, bounded by ctx. It is done once: later
-// calls return the first one's result. Cancelling ctx closes the base
+// Handshake runs the TLS handshake now, bounded by ctx; Read and Write run
+// it implicitly. It is done once: later calls return the first one's result
+// (a failed handshake's error is sticky). Cancelling ctx closes the base
 // connection, as crypto/tls does, and the handshake fails with ctx's error.
-func (c *clientConn) Handshake(ctx context.Context) error {
+func (c *ClientConnection) Handshake(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -171,7 +181,7 @@ func (c *clientConn) Handshake(ctx context.Context) error {
 
 // recordHandshake stores the results of a completed handshake and notifies
 // the properties that changed.
-func (c *clientConn) recordHandshake(cs tls.ConnectionState) {
+func (c *ClientConnection) recordHandshake(cs tls.ConnectionState) {
 	c.mu.Lock()
 	c.negotiated = cs.NegotiatedProtocol
 	c.version = protocolVersion(cs.Version)
@@ -242,7 +252,7 @@ func protocolVersion(v uint16) ProtocolVersion {
 
 // config builds the crypto/tls configuration for the next handshake from the
 // properties as they are now.
-func (c *clientConn) config() (*tls.Config, error) {
+func (c *ClientConnection) config() (*tls.Config, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	name, err := resolveIdentity(c.identity)
@@ -290,7 +300,7 @@ func (c *clientConn) config() (*tls.Config, error) {
 // accept-certificate handler when they are not masked by validation-flags,
 // and records peer-certificate and peer-certificate-errors after the handler
 // returns, also when the certificate is rejected (as GIO does).
-func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
+func (c *ClientConnection) verifyConnection(cs tls.ConnectionState) error {
 	peer := certificateFromChain(cs.PeerCertificates)
 	db := c.Database()
 	c.mu.Lock()
@@ -333,7 +343,7 @@ func (c *clientConn) verifyConnection(cs tls.ConnectionState) error {
 // close_notify from the server gives io.EOF itself; a TCP close without one
 // gives ErrEOF while require-close-notify is set (a truncation, which never
 // matches io.EOF: see Error.Unwrap), io.EOF otherwise.
-func (c *clientConn) Read(p []byte) (int, error) {
+func (c *ClientConnection) Read(p []byte) (int, error) {
 	c.closing.busy.Add(1)
 	defer c.closing.busy.Add(-1)
 	tc, err := c.established("read")
@@ -357,7 +367,7 @@ func (c *clientConn) Read(p []byte) (int, error) {
 // parties MUST immediately close the connection" (RFC 8446, section 6.2), so
 // Write refuses to send more, which crypto/tls would still do. Errors of the
 // base stream and timeouts are not alerts: writing may go on after them.
-func (c *clientConn) recordFatal(err error) {
+func (c *ClientConnection) recordFatal(err error) {
 	c.mu.Lock()
 	if c.fatal == nil {
 		c.fatal = err
@@ -367,7 +377,7 @@ func (c *clientConn) recordFatal(err error) {
 
 // Write writes application data, running the handshake first if needed. It
 // fails with the error of a fatal alert Read met.
-func (c *clientConn) Write(p []byte) (int, error) {
+func (c *ClientConnection) Write(p []byte) (int, error) {
 	c.closing.busy.Add(1)
 	defer c.closing.busy.Add(-1)
 	tc, err := c.established("write")
@@ -389,7 +399,7 @@ func (c *clientConn) Write(p []byte) (int, error) {
 
 // established returns the handshaken *tls.Conn, running the handshake
 // (with no context: the connection's deadlines bound it) if needed.
-func (c *clientConn) established(op string) (*tls.Conn, error) {
+func (c *ClientConnection) established(op string) (*tls.Conn, error) {
 	if c.closed.Load() {
 		return nil, closedError(op)
 	}
@@ -410,15 +420,16 @@ func (c *clientConn) established(op string) (*tls.Conn, error) {
 // goroutine is in Read or Write, it closes at once. A handshake in progress
 // is cancelled (its verification and Interaction see their context done) and
 // every operation waiting for it returns. Closing again does nothing; I/O
-// afterwards fails with an error matching net.ErrClosed.
-func (c *clientConn) Close() error {
+// afterwards fails with an error matching [net.ErrClosed]. See
+// [ClientConnection.CloseContext] to bound the wait.
+func (c *ClientConnection) Close() error {
 	return c.CloseContext(context.Background())
 }
 
 // CloseWrite sends close_notify (running the handshake first if needed) and
 // keeps the connection open for reading; later writes fail. Calling it again
 // does nothing.
-func (c *clientConn) CloseWrite() error {
+func (c *ClientConnection) CloseWrite() error {
 	tc, err := c.established("close")
 	if err != nil {
 		return err
@@ -431,10 +442,10 @@ func (c *clientConn) CloseWrite() error {
 
 // identityString is an identity for logs.
 func identityString(id Connectable) string {
-	if id == nil || isNilPointer(id) {
+	if noIdentity(id) {
 		return "(none)"
 	}
 	return id.String()
 }
 
-var _ ClientConnection = (*clientConn)(nil)
+var _ net.Conn = (*ClientConnection)(nil)

@@ -23,7 +23,7 @@ func isClosedError(err error) bool {
 // handshakeError turns what crypto/tls returned from a failed handshake into
 // GIO's terms. Cancellation and timeouts keep their Go form (ctx.Err(), a
 // net.Error that times out), as crypto/tls returns them.
-func (c *clientConn) handshakeError(ctx context.Context, err error) error {
+func (c *ClientConnection) handshakeError(ctx context.Context, err error) error {
 	var ie *interactionError
 	if errors.As(err, &ie) {
 		if c.closed.Load() { // Close cancelled the context the Interaction was given
@@ -100,7 +100,7 @@ func localAlert(err error) (string, bool) {
 
 // ioError turns what crypto/tls returned from Read, Write or CloseWrite after
 // the handshake into GIO's terms.
-func (c *clientConn) ioError(op string, err error) error {
+func (c *ClientConnection) ioError(op string, err error) error {
 	if c.closed.Load() {
 		return closedError(op)
 	}

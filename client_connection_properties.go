@@ -7,37 +7,51 @@ import (
 	"time"
 )
 
-func (c *clientConn) LocalAddr() net.Addr                { return c.base.LocalAddr() }
-func (c *clientConn) RemoteAddr() net.Addr               { return c.base.RemoteAddr() }
-func (c *clientConn) SetWriteDeadline(t time.Time) error { return c.base.SetWriteDeadline(t) }
-func (c *clientConn) BaseIOStream() net.Conn             { return c.base }
+// LocalAddr returns the base connection's local address.
+func (c *ClientConnection) LocalAddr() net.Addr { return c.base.LocalAddr() }
 
-func (c *clientConn) Certificate() *Certificate {
+// RemoteAddr returns the base connection's remote address.
+func (c *ClientConnection) RemoteAddr() net.Addr { return c.base.RemoteAddr() }
+
+// SetWriteDeadline sets the base connection's write deadline.
+func (c *ClientConnection) SetWriteDeadline(t time.Time) error { return c.base.SetWriteDeadline(t) }
+
+// BaseIOStream returns the connection TLS runs over.
+func (c *ClientConnection) BaseIOStream() net.Conn { return c.base }
+
+// Certificate returns the certificate this side presents, nil for none.
+func (c *ClientConnection) Certificate() *Certificate {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.certificate
 }
 
-func (c *clientConn) SetCertificate(cert *Certificate) {
+// SetCertificate sets the certificate to present when the server asks for
+// one. The handshake reads it when it starts.
+func (c *ClientConnection) SetCertificate(cert *Certificate) {
 	c.set("certificate", func() { c.certificate = cert })
 }
 
-func (c *clientConn) PeerCertificate() *Certificate {
+// PeerCertificate returns the server's certificate with the chain it sent;
+// nil before the handshake.
+func (c *ClientConnection) PeerCertificate() *Certificate {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.peerCert
 }
 
-func (c *clientConn) PeerCertificateErrors() CertificateFlags {
+// PeerCertificateErrors returns the problems found with the server's
+// certificate in the last handshake.
+func (c *ClientConnection) PeerCertificateErrors() CertificateFlags {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.peerErrors
 }
 
-// Database returns the database set, or the backend's default database
-// (looked up on first use, so a connection given its own database never
-// loads the system's).
-func (c *clientConn) Database() Database {
+// Database returns the database used to verify the server: the one set, or
+// the backend's default ([Backend.DefaultDatabase], looked up on first use,
+// so a connection given its own database never loads the system's).
+func (c *ClientConnection) Database() Database {
 	c.mu.Lock()
 	db, set := c.database, c.databaseSet
 	c.mu.Unlock()
@@ -47,80 +61,102 @@ func (c *clientConn) Database() Database {
 	return c.backend.DefaultDatabase()
 }
 
-func (c *clientConn) SetDatabase(db Database) {
-	if isNilPointer(db) {
+// SetDatabase sets the database the server's certificate is verified with;
+// nil means no database, so every server gets [CertificateUnknownCA].
+func (c *ClientConnection) SetDatabase(db Database) {
+	if noDatabase(db) {
 		db = nil
 	}
 	c.set("database", func() { c.database, c.databaseSet = db, true })
 }
 
-func (c *clientConn) Interaction() Interaction {
+// Interaction returns the interaction asked for passwords and client
+// certificates during handshakes; nil for none.
+func (c *ClientConnection) Interaction() Interaction {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.interaction
 }
 
-func (c *clientConn) SetInteraction(i Interaction) {
-	if isNilPointer(i) {
-		i = nil
-	}
+// SetInteraction sets the interaction (see [Interaction]).
+func (c *ClientConnection) SetInteraction(i Interaction) {
 	c.set("interaction", func() { c.interaction = i })
 }
 
-func (c *clientConn) RequireCloseNotify() bool {
+// RequireCloseNotify reports whether a TCP close without close_notify is
+// an error ([ErrEOF]) rather than a plain [io.EOF]. Default true.
+func (c *ClientConnection) RequireCloseNotify() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.requireCloseNotify
 }
 
-func (c *clientConn) SetRequireCloseNotify(require bool) {
+// SetRequireCloseNotify sets it: false for protocols that mark their own
+// ends (HTTP with Content-Length) and servers that omit close_notify.
+func (c *ClientConnection) SetRequireCloseNotify(require bool) {
 	c.set("require-close-notify", func() { c.requireCloseNotify = require })
 }
 
-func (c *clientConn) AdvertisedProtocols() []string {
+// AdvertisedProtocols returns the ALPN protocols offered.
+func (c *ClientConnection) AdvertisedProtocols() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.alpn)
 }
 
-func (c *clientConn) SetAdvertisedProtocols(protocols []string) {
+// SetAdvertisedProtocols sets them, in order of preference (RFC 7301); nil
+// for no ALPN.
+func (c *ClientConnection) SetAdvertisedProtocols(protocols []string) {
 	c.set("advertised-protocols", func() { c.alpn = slices.Clone(protocols) })
 }
 
-func (c *clientConn) NegotiatedProtocol() string {
+// NegotiatedProtocol returns the ALPN protocol agreed, "" for none.
+func (c *ClientConnection) NegotiatedProtocol() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.negotiated
 }
 
-func (c *clientConn) ProtocolVersion() ProtocolVersion {
+// ProtocolVersion returns the version negotiated, [ProtocolVersionUnknown]
+// before the handshake.
+func (c *ClientConnection) ProtocolVersion() ProtocolVersion {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.version
 }
 
-func (c *clientConn) CiphersuiteName() string {
+// CiphersuiteName returns the IANA name of the cipher suite, "" before the
+// handshake.
+func (c *ClientConnection) CiphersuiteName() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.suite
 }
 
-func (c *clientConn) OnAcceptCertificate(handler func(peer *Certificate, errors CertificateFlags) bool) {
+// OnAcceptCertificate sets GIO's accept-certificate handler: called, on the
+// handshake's goroutine, when errors & [ClientConnection.ValidationFlags] !=
+// 0; true accepts. No handler, or false: the handshake fails with
+// [ErrBadCertificate]. It is asked again on resumed handshakes.
+func (c *ClientConnection) OnAcceptCertificate(handler func(peer *Certificate, errors CertificateFlags) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.acceptHandler = handler
 }
 
-func (c *clientConn) OnNotify(handler func(property string)) {
+// OnNotify sets a handler called with a GIO property name
+// ("peer-certificate", "accepted-cas", ...) when the property changes
+// (GObject's notify).
+func (c *ClientConnection) OnNotify(handler func(property string)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.notifyHandler = handler
 }
 
-// ConnectionState returns crypto/tls's state; the zero value until a
+// ConnectionState returns crypto/tls's view, for code that speaks its
+// types; the zero value until a
 // handshake has completed. (crypto/tls's own ConnectionState waits for a
 // running handshake, so a handler called during one would wait for itself.)
-func (c *clientConn) ConnectionState() tls.ConnectionState {
+func (c *ClientConnection) ConnectionState() tls.ConnectionState {
 	c.mu.Lock()
 	done := c.hsComplete
 	c.mu.Unlock()
@@ -130,7 +166,9 @@ func (c *clientConn) ConnectionState() tls.ConnectionState {
 	return tls.ConnectionState{}
 }
 
-func (c *clientConn) AcceptedCAs() [][]byte {
+// AcceptedCAs returns the DER subject DNs from the server's
+// CertificateRequest, in the server's order; nil if none was requested.
+func (c *ClientConnection) AcceptedCAs() [][]byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.acceptedCAs == nil {
@@ -143,7 +181,9 @@ func (c *clientConn) AcceptedCAs() [][]byte {
 	return out
 }
 
-func (c *clientConn) ServerIdentity() Connectable {
+// ServerIdentity returns the identity the server's certificate is checked
+// against.
+func (c *ClientConnection) ServerIdentity() Connectable {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.identity
@@ -155,38 +195,49 @@ func (c *clientConn) ServerIdentity() Connectable {
 // one snapshot when it starts: a change while it runs (from another
 // goroutine) applies to none of its parts, so SNI, verification and the
 // session key never disagree.
-func (c *clientConn) SetServerIdentity(identity Connectable) {
-	if isNilPointer(identity) {
+func (c *ClientConnection) SetServerIdentity(identity Connectable) {
+	if noIdentity(identity) {
 		identity = nil
 	}
 	c.set("server-identity", func() { c.identity = identity })
 }
 
+// UseSSL3 returns the use-ssl3 property.
+//
 // Deprecated: SSL 3.0 is no longer supported; does nothing.
-func (c *clientConn) UseSSL3() bool {
+func (c *ClientConnection) UseSSL3() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.useSSL3
 }
 
+// SetUseSSL3 sets the use-ssl3 property.
+//
 // Deprecated: SSL 3.0 is no longer supported; does nothing.
-func (c *clientConn) SetUseSSL3(use bool) {
+func (c *ClientConnection) SetUseSSL3(use bool) {
 	c.set("use-ssl3", func() { c.useSSL3 = use })
 }
 
+// ValidationFlags returns the flags that make a certificate error fatal
+// unless the accept-certificate handler accepts it.
+//
 // Deprecated: impossible to use correctly; still masks errors as in GIO.
-func (c *clientConn) ValidationFlags() CertificateFlags {
+func (c *ClientConnection) ValidationFlags() CertificateFlags {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.validationFlags
 }
 
-// Deprecated: see ValidationFlags.
-func (c *clientConn) SetValidationFlags(flags CertificateFlags) {
+// SetValidationFlags sets them.
+//
+// Deprecated: see [ClientConnection.ValidationFlags].
+func (c *ClientConnection) SetValidationFlags(flags CertificateFlags) {
 	c.set("validation-flags", func() { c.validationFlags = flags })
 }
 
-func (c *clientConn) SessionResumed() bool {
+// SessionResumed reports, after the handshake, whether the server accepted a
+// resumed session.
+func (c *ClientConnection) SessionResumed() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.sessionResumed

@@ -451,7 +451,7 @@ func TestHandshakeCancellation(t *testing.T) {
 			c.Close()
 		}
 	}()
-	dial := func() ClientConnection {
+	dial := func() *ClientConnection {
 		base, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			t.Fatal(err)

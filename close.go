@@ -62,7 +62,7 @@ func (s *closeState) noteReadDeadline(t time.Time) {
 // and cancelling it stops the wait. It returns an error matching ctx's
 // error when ctx ended before the peer did; the connection is closed all
 // the same.
-func (c *clientConn) CloseContext(ctx context.Context) error {
+func (c *ClientConnection) CloseContext(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -91,7 +91,7 @@ func (c *clientConn) CloseContext(ctx context.Context) error {
 // section 6.2: close immediately), and when another goroutine is inside
 // Read or Write: Close then serves to break that call, and waiting would
 // contend with it.
-func (c *clientConn) closeTLS(ctx context.Context, tc *tls.Conn) error {
+func (c *ClientConnection) closeTLS(ctx context.Context, tc *tls.Conn) error {
 	c.mu.Lock()
 	graceful := c.hsComplete && c.fatal == nil
 	c.mu.Unlock()
@@ -116,7 +116,7 @@ func (c *clientConn) closeTLS(ctx context.Context, tc *tls.Conn) error {
 // cancellation ends them too. TLS 1.3 session tickets read here are dropped
 // (see closeState.sessionCache). It returns an error only when ctx ended, or
 // its deadline passed, before the peer's end.
-func (c *clientConn) closeGracefully(ctx context.Context, tc *tls.Conn) error {
+func (c *ClientConnection) closeGracefully(ctx context.Context, tc *tls.Conn) error {
 	deadline := time.Now().Add(closeDrainTimeout)
 	ctxDeadline, byCtx := ctx.Deadline()
 	if byCtx {
@@ -152,7 +152,7 @@ func (c *clientConn) closeGracefully(ctx context.Context, tc *tls.Conn) error {
 
 // closeBoundError is the error of a graceful close that stopped: ctx's if
 // ctx ended (its deadline may pass before its timer fires), nil otherwise.
-func (c *clientConn) closeBoundError(ctx context.Context, byCtx bool, deadline time.Time) error {
+func (c *ClientConnection) closeBoundError(ctx context.Context, byCtx bool, deadline time.Time) error {
 	cerr := ctx.Err()
 	if cerr == nil && byCtx && !time.Now().Before(deadline) {
 		cerr = context.DeadlineExceeded
@@ -165,14 +165,14 @@ func (c *clientConn) closeBoundError(ctx context.Context, byCtx bool, deadline t
 
 // SetDeadline sets the base connection's deadlines; the read deadline also
 // bounds Close's wait.
-func (c *clientConn) SetDeadline(t time.Time) error {
+func (c *ClientConnection) SetDeadline(t time.Time) error {
 	c.closing.noteReadDeadline(t)
 	return c.base.SetDeadline(t)
 }
 
 // SetReadDeadline sets the base connection's read deadline, which also
 // bounds Close's wait.
-func (c *clientConn) SetReadDeadline(t time.Time) error {
+func (c *ClientConnection) SetReadDeadline(t time.Time) error {
 	c.closing.noteReadDeadline(t)
 	return c.base.SetReadDeadline(t)
 }

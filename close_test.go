@@ -128,25 +128,25 @@ func TestCloseBounded(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 	tests := []struct {
 		name    string
-		prepare func(c ClientConnection)
-		close   func(c ClientConnection) error
+		prepare func(c *ClientConnection)
+		close   func(c *ClientConnection) error
 		limit   time.Duration
 		wantCtx bool // the error matches context.DeadlineExceeded
 	}{
-		{"Close's own bound", nil, ClientConnection.Close, closeDrainTimeout + 3*time.Second, false},
-		{"read deadline", func(c ClientConnection) { c.SetReadDeadline(time.Now().Add(200 * time.Millisecond)) },
-			ClientConnection.Close, 2 * time.Second, false},
-		{"deadline", func(c ClientConnection) { c.SetDeadline(time.Now().Add(200 * time.Millisecond)) },
-			ClientConnection.Close, 2 * time.Second, false},
-		{"CloseContext", nil, func(c ClientConnection) error {
+		{"Close's own bound", nil, (*ClientConnection).Close, closeDrainTimeout + 3*time.Second, false},
+		{"read deadline", func(c *ClientConnection) { c.SetReadDeadline(time.Now().Add(200 * time.Millisecond)) },
+			(*ClientConnection).Close, 2 * time.Second, false},
+		{"deadline", func(c *ClientConnection) { c.SetDeadline(time.Now().Add(200 * time.Millisecond)) },
+			(*ClientConnection).Close, 2 * time.Second, false},
+		{"CloseContext", nil, func(c *ClientConnection) error {
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()
 			return c.CloseContext(ctx)
 		}, 2 * time.Second, true},
-		{"Write in flight", func(c ClientConnection) {
+		{"Write in flight", func(c *ClientConnection) {
 			go c.Write(make([]byte, 64<<20)) // the server reads nothing: it blocks
 			time.Sleep(100 * time.Millisecond)
-		}, ClientConnection.Close, 2 * time.Second, false},
+		}, (*ClientConnection).Close, 2 * time.Second, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

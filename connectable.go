@@ -11,11 +11,18 @@ import (
 )
 
 // Connectable is GIO's GSocketConnectable as a server identity: what the
-// server's certificate is checked against and what SNI names. The identity
-// kinds giotls understands are *NetworkAddress, *NetworkService and
-// *InetSocketAddress; any other value is parsed from its String() as
-// "host:port".
-type Connectable interface{ String() string }
+// server's certificate is checked against and what SNI names. It is sealed
+// to the three identity types, [*NetworkAddress], [*NetworkService] and
+// [*InetSocketAddress]: a Stringer of another type does not compile as a
+// server identity, so giotls never guesses one from a String().
+type Connectable interface {
+	String() string
+	connectable() // seals the interface
+}
+
+func (*NetworkAddress) connectable()    {}
+func (*NetworkService) connectable()    {}
+func (*InetSocketAddress) connectable() {}
 
 // NetworkAddress is a host name (or IP literal) and port, as GIO's
 // GNetworkAddress. A host name is sent as SNI and checked against the
@@ -194,14 +201,7 @@ func resolveIdentity(id Connectable) (serverName, error) {
 		}
 		return serverName{ip: v.AddrPort.Addr().Unmap().WithZone(""), port: v.AddrPort.Port()}, nil
 	}
-	if isNilPointer(id) {
-		return serverName{}, nil
-	}
-	a, err := ParseNetworkAddress(id.String(), 0)
-	if err != nil {
-		return serverName{}, err
-	}
-	return hostIdentity(a.Hostname, a.Port)
+	return serverName{}, nil // unreachable: Connectable is sealed
 }
 
 func hostIdentity(host string, port uint16) (serverName, error) {

@@ -1,15 +1,10 @@
 package giotls
 
-import (
-	"reflect"
-	"unsafe"
-
-	"github.com/giotls/giotls/internal/sessioncache"
-)
+import "github.com/giotls/giotls/internal/sessioncache"
 
 // sessionsOf returns the connection's session adapter, nil before its first
 // handshake completed.
-func (c *clientConn) sessionsOf() *sessioncache.ConnCache {
+func (c *ClientConnection) sessionsOf() *sessioncache.ConnCache {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.hsComplete {
@@ -52,64 +47,22 @@ func (c *clientConn) sessionsOf() *sessioncache.ConnCache {
 // again against this connection's own identity and database, and its
 // accept-certificate handler asked, as a full one would be.
 //
-// source may be a ClientConnection of this package or any value that holds
-// one: a struct (or pointer to one) embedding it, or with a field of an
-// interface type holding it. It is a no-op when source holds none, when
-// source has not completed a handshake, or when this connection's handshake
-// has already started.
-func (c *clientConn) CopySessionState(source ClientConnection) {
-	src := findClientConn(reflect.ValueOf(source), 0)
-	if src == nil || src == c || c.tlsConn.Load() != nil {
+// It is a no-op when source is nil or c itself, when source has not
+// completed a handshake, or when this connection's handshake has already
+// started. A wrapper that embeds or holds a *ClientConnection passes that
+// inner connection (for an embedded field, w.ClientConnection): the session
+// is never looked for inside values the caller did not hand over.
+func (c *ClientConnection) CopySessionState(source *ClientConnection) {
+	if source == nil || source == c || c.tlsConn.Load() != nil {
 		return
 	}
-	src.mu.Lock()
-	ok := src.hsComplete
-	src.mu.Unlock()
+	source.mu.Lock()
+	ok := source.hsComplete
+	source.mu.Unlock()
 	if !ok {
 		return
 	}
 	c.mu.Lock()
-	c.copySource = src
+	c.copySource = source
 	c.mu.Unlock()
-}
-
-var clientConnType = reflect.TypeFor[*clientConn]()
-
-// findClientConn finds the *clientConn that v holds: v itself, or, through
-// pointers and interfaces, a struct field that embeds one, is one, or has a
-// (non-empty) interface type that one satisfies. The walk is bounded, so cyclic
-// structures end. Unexported fields are followed too: the pointer is read
-// with reflect, never through an exported path the caller did not offer.
-func findClientConn(v reflect.Value, depth int) *clientConn {
-	if !v.IsValid() || depth > 8 {
-		return nil
-	}
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() {
-			return nil
-		}
-		if v.Type() == clientConnType {
-			return (*clientConn)(unsafe.Pointer(v.Pointer()))
-		}
-		return findClientConn(v.Elem(), depth+1)
-	case reflect.Interface:
-		if v.IsNil() {
-			return nil
-		}
-		return findClientConn(v.Elem(), depth+1)
-	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			holds := f.Type == clientConnType ||
-				f.Type.Kind() == reflect.Interface && f.Type.NumMethod() > 0 && clientConnType.Implements(f.Type)
-			if f.Anonymous || holds {
-				if c := findClientConn(v.Field(i), depth+1); c != nil {
-					return c
-				}
-			}
-		}
-	}
-	return nil
 }

@@ -21,8 +21,8 @@ import (
 // net/http fills Response.TLS and speaks HTTP/2 only over a *tls.Conn, so
 // through a Dialer it speaks HTTP/1.1 (do not advertise "h2") and
 // Response.TLS is nil. The TLS state is on the connection itself: it is a
-// ClientConnection, which httptrace's GotConn hands over
-// (GotConnInfo.Conn.(giotls.ClientConnection)), as does a DialTLSContext
+// *[ClientConnection], which httptrace's GotConn hands over
+// (GotConnInfo.Conn.(*giotls.ClientConnection)), as does a DialTLSContext
 // that wraps DialContext. For HTTP/2, golang.org/x/net/http2's Transport
 // runs over the connection, with AdvertisedProtocols set to "h2", and fills
 // Response.TLS from its ConnectionState (see the examples). Either way the
@@ -38,7 +38,7 @@ type Dialer struct {
 	NetDialer *net.Dialer
 
 	// Database verifies the server's certificate. nil means the system
-	// database, the backend's default (unlike Connection.SetDatabase(nil),
+	// database, the backend's default (unlike [ClientConnection.SetDatabase] with nil,
 	// which means no database at all).
 	Database Database
 
@@ -53,7 +53,7 @@ type Dialer struct {
 	AdvertisedProtocols []string
 
 	// AcceptCertificate decides about a server certificate with errors, as
-	// Connection.OnAcceptCertificate; nil rejects it.
+	// [ClientConnection.OnAcceptCertificate]; nil rejects it.
 	AcceptCertificate func(peer *Certificate, errors CertificateFlags) bool
 
 	// KeyLogWriter, if set, receives the connections' secrets in the NSS
@@ -74,7 +74,7 @@ type Dialer struct {
 	// handshake, for what the fields above do not cover, such as
 	// SetRequireCloseNotify or OnNotify. An error from it closes the
 	// connection and is returned by DialContext.
-	Configure func(conn ClientConnection) error
+	Configure func(conn *ClientConnection) error
 }
 
 // DialContext connects to addr on the named network ("tcp", "tcp4" or
@@ -83,7 +83,7 @@ type Dialer struct {
 // name is sent as SNI and checked against the certificate's DNS names, and
 // an IP address is checked against its IP addresses and not sent.
 //
-// The net.Conn returned is always a ClientConnection whose handshake is
+// The net.Conn returned is always a *[ClientConnection] whose handshake is
 // complete. On failure the TCP connection is closed and the error is the
 // handshake's (errors.Is(err, ErrBadCertificate), ctx's error, ...) or the
 // dial's.
@@ -152,7 +152,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 
 // backend returns the default backend, or one with the Dialer's key log,
 // logger and session cache.
-func (d *Dialer) backend() Backend {
+func (d *Dialer) backend() *Backend {
 	if d.KeyLogWriter == nil && d.Logger == nil && d.SessionCache == nil {
 		return DefaultBackend()
 	}

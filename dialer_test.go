@@ -77,9 +77,9 @@ func TestDialerHTTPTransport(t *testing.T) {
 		if len(conns) != i+1 {
 			t.Fatalf("GotConn called %d times", len(conns))
 		}
-		c, ok := conns[i].Conn.(ClientConnection)
+		c, ok := conns[i].Conn.(*ClientConnection)
 		if !ok {
-			t.Fatalf("GotConn's connection is a %T, not a ClientConnection", conns[i].Conn)
+			t.Fatalf("GotConn's connection is a %T, not a *ClientConnection", conns[i].Conn)
 		}
 		if !c.PeerCertificate().IsSame(certificateFromChain([]*x509.Certificate{srv.Certificate()})) || c.PeerCertificateErrors() != 0 {
 			t.Errorf("peer %v with %v, want the server's certificate without errors", c.PeerCertificate().SubjectName(), c.PeerCertificateErrors())
@@ -99,13 +99,13 @@ func TestDialerHTTPTransport(t *testing.T) {
 func TestDialerHTTP2(t *testing.T) {
 	srv, db := httpsServer(t)
 	d := &Dialer{Database: db, AdvertisedProtocols: []string{"h2"}}
-	var dialed []ClientConnection
+	var dialed []*ClientConnection
 	var mu sync.Mutex
 	tr := &http2.Transport{DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
 		c, err := d.DialContext(ctx, network, addr)
 		if err == nil {
 			mu.Lock()
-			dialed = append(dialed, c.(ClientConnection))
+			dialed = append(dialed, c.(*ClientConnection))
 			mu.Unlock()
 		}
 		return c, err
@@ -166,7 +166,7 @@ func TestDialerIdentity(t *testing.T) {
 					t.Fatalf("DialContext: %v", err)
 				}
 				defer conn.Close()
-				id, ok := conn.(ClientConnection).ServerIdentity().(*NetworkAddress)
+				id, ok := conn.(*ClientConnection).ServerIdentity().(*NetworkAddress)
 				if !ok || id.Hostname != tt.wantHost || id.Port != tt.srv.Addr.Port() {
 					t.Errorf("ServerIdentity = %#v, want NetworkAddress %s port %d", id, tt.wantHost, tt.srv.Addr.Port())
 				}
@@ -199,7 +199,7 @@ func TestDialerSystemDatabase(t *testing.T) {
 	var db Database
 	var flags CertificateFlags
 	d := &Dialer{
-		Configure:         func(c ClientConnection) error { db = c.Database(); return nil },
+		Configure:         func(c *ClientConnection) error { db = c.Database(); return nil },
 		AcceptCertificate: func(_ *Certificate, f CertificateFlags) bool { flags = f; return false },
 	}
 	conn, err := d.DialContext(context.Background(), "tcp", fmt.Sprintf("localhost:%d", srv.Addr.Port()))
@@ -232,13 +232,13 @@ func TestDialerSettings(t *testing.T) {
 		echo(c)
 	})
 	interaction := &recordingInteraction{}
-	var configured ClientConnection
+	var configured *ClientConnection
 	d := &Dialer{
 		Database:            ca.db,
 		Certificate:         clientCert,
 		Interaction:         interaction,
 		AdvertisedProtocols: []string{"x-giotls"},
-		Configure: func(c ClientConnection) error {
+		Configure: func(c *ClientConnection) error {
 			configured = c
 			if c.PeerCertificate() != nil || c.ProtocolVersion() != ProtocolVersionUnknown {
 				t.Errorf("Configure called after the handshake")
@@ -252,7 +252,7 @@ func TestDialerSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	c := conn.(ClientConnection)
+	c := conn.(*ClientConnection)
 	if c != configured {
 		t.Errorf("Configure saw another connection")
 	}
@@ -274,7 +274,7 @@ func TestDialerSettings(t *testing.T) {
 	// A failing Configure stops the dial before the handshake.
 	before := len(srv.SNIs())
 	boom := errors.New("boom")
-	d = &Dialer{Database: ca.db, Configure: func(ClientConnection) error { return boom }}
+	d = &Dialer{Database: ca.db, Configure: func(*ClientConnection) error { return boom }}
 	if conn, err := d.DialContext(context.Background(), "tcp", srv.Addr.String()); !errors.Is(err, boom) || conn != nil {
 		t.Errorf("DialContext with a failing Configure = %v, %v", conn, err)
 	}
@@ -290,7 +290,7 @@ func (*recordingInteraction) AskPassword(context.Context, *Password) (Interactio
 	return InteractionUnhandled, nil
 }
 
-func (*recordingInteraction) RequestCertificate(context.Context, Connection) (InteractionResult, error) {
+func (*recordingInteraction) RequestCertificate(context.Context, *ClientConnection) (InteractionResult, error) {
 	return InteractionUnhandled, nil
 }
 

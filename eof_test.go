@@ -15,7 +15,7 @@ import (
 
 // readToEnd reads c until an error, with a deadline so that a regression
 // fails instead of hanging, and returns what it read and the error.
-func readToEnd(t *testing.T, c ClientConnection) ([]byte, error) {
+func readToEnd(t *testing.T, c *ClientConnection) ([]byte, error) {
 	t.Helper()
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var got []byte
@@ -183,7 +183,7 @@ func TestInteractionEOFIsNotEOF(t *testing.T) {
 	p := newClientAuthPKI(t)
 	srv := startClientAuthServer(t, p, tls.VersionTLS13, tls.RequireAndVerifyClientCert, p.caA.Cert)
 	c := srv.connect(t, p, nil)
-	c.SetInteraction(&testInteraction{requestCertificate: func(context.Context, Connection) (InteractionResult, error) {
+	c.SetInteraction(&testInteraction{requestCertificate: func(context.Context, *ClientConnection) (InteractionResult, error) {
 		return InteractionFailed, io.EOF
 	}})
 	hsErr := c.Handshake(context.Background())

@@ -117,7 +117,7 @@ func (s *exampleServer) Close() {
 
 // connect dials s and returns a client connection for identity, trusting
 // db: what ExampleNewClientConnection shows step by step.
-func connect(s *exampleServer, identity giotls.Connectable, db giotls.Database) giotls.ClientConnection {
+func connect(s *exampleServer, identity giotls.Connectable, db giotls.Database) *giotls.ClientConnection {
 	base, err := net.Dial("tcp", s.addr)
 	if err != nil {
 		log.Fatal(err)
@@ -400,7 +400,7 @@ func ExampleClientConnection_SetValidationFlags() {
 }
 
 // tls-exporter for SCRAM-SHA-256-PLUS (RFC 9266) and friends.
-func ExampleConnection_ChannelBindingData() {
+func ExampleClientConnection_ChannelBindingData() {
 	pki := newPKI("Binding Root")
 	srv := serve(pki.serverConfig("localhost"), nil)
 	defer srv.Close()
@@ -441,9 +441,9 @@ func ExampleDialer() {
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 
-	var conn giotls.ClientConnection
+	var conn *giotls.ClientConnection
 	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
-		conn = info.Conn.(giotls.ClientConnection)
+		conn = info.Conn.(*giotls.ClientConnection)
 	}}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", srv.URL, nil)
 	if err != nil {

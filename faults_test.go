@@ -53,7 +53,7 @@ func TestBaseStreamFaults(t *testing.T) {
 	srv := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
 	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
 	broken := errors.New("injected failure of a base stream of no known kind")
-	dial := func(t *testing.T) (ClientConnection, *faultConn) {
+	dial := func(t *testing.T) (*ClientConnection, *faultConn) {
 		base, err := net.Dial("tcp", srv.Addr.String())
 		if err != nil {
 			t.Fatal(err)
@@ -227,7 +227,7 @@ func TestDeadlines(t *testing.T) {
 		timed(t, deadline, "Read", func() error { _, err := c.Read(make([]byte, 1)); return err })
 	})
 
-	handshaken := func(t *testing.T) ClientConnection {
+	handshaken := func(t *testing.T) *ClientConnection {
 		base, resume := pipeServer(t, leaf, true)
 		c, err := NewClientConnection(base, localhost(1))
 		if err != nil {
@@ -289,10 +289,10 @@ func TestCloseUnblocksWrite(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		handshake bool
-		op        func(c ClientConnection) error
+		op        func(c *ClientConnection) error
 	}{
-		{"Handshake writing", false, func(c ClientConnection) error { return c.Handshake(context.Background()) }},
-		{"Write", true, func(c ClientConnection) error { _, err := c.Write(make([]byte, 1<<16)); return err }},
+		{"Handshake writing", false, func(c *ClientConnection) error { return c.Handshake(context.Background()) }},
+		{"Write", true, func(c *ClientConnection) error { _, err := c.Write(make([]byte, 1<<16)); return err }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			base, _ := pipeServer(t, leaf, tc.handshake)

@@ -25,7 +25,7 @@ type handshakeRun struct {
 // handler's goroutine from another, so any call arriving while a handler
 // runs fails with ErrMisc; a call arriving outside handlers waits, until
 // the handshake ends, Close, or ctx is done.
-func (c *clientConn) lockHandshake(ctx context.Context) error {
+func (c *ClientConnection) lockHandshake(ctx context.Context) error {
 	select {
 	case c.hsLock <- struct{}{}:
 		return nil
@@ -46,7 +46,7 @@ func (c *clientConn) lockHandshake(ctx context.Context) error {
 
 // unlockHandshake ends the run published by startRun, if any, and releases
 // the handshake lock.
-func (c *clientConn) unlockHandshake() {
+func (c *ClientConnection) unlockHandshake() {
 	if run := c.hs.Swap(nil); run != nil {
 		run.cancel(nil)
 	}
@@ -57,7 +57,7 @@ func (c *clientConn) unlockHandshake() {
 // with a context derived from ctx that Close cancels. It stays published
 // until unlockHandshake, so that the notifications sent after the handshake
 // count as its handlers too.
-func (c *clientConn) startRun(ctx context.Context) *handshakeRun {
+func (c *ClientConnection) startRun(ctx context.Context) *handshakeRun {
 	run := &handshakeRun{}
 	run.ctx, run.cancel = context.WithCancelCause(ctx)
 	c.hs.Store(run)
@@ -66,7 +66,7 @@ func (c *clientConn) startRun(ctx context.Context) *handshakeRun {
 
 // releaseHandshake is Close's part here: it cancels the handshake in
 // progress, if any, and ends every wait for the handshake lock.
-func (c *clientConn) releaseHandshake() {
+func (c *ClientConnection) releaseHandshake() {
 	close(c.closedCh)
 	if run := c.hs.Load(); run != nil {
 		run.cancel(net.ErrClosed)
@@ -77,7 +77,7 @@ func (c *clientConn) releaseHandshake() {
 // notify, an Interaction's method): while it runs, and whatever it calls
 // runs (setters and their notifications included), the handshake counts as
 // inside a handler (see lockHandshake).
-func (c *clientConn) callback(f func()) {
+func (c *ClientConnection) callback(f func()) {
 	if run := c.hs.Load(); run != nil {
 		run.depth.Add(1)
 		defer run.depth.Add(-1)

@@ -62,7 +62,7 @@ func startHostileServer(t testing.TB, handle func(c net.Conn, done <-chan struct
 
 // dialClient connects to addr and returns a giotls client connection for
 // identity over it, closed when the test ends, and its base connection.
-func dialClient(t testing.TB, b Backend, addr netip.AddrPort, identity Connectable) (ClientConnection, *countingConn) {
+func dialClient(t testing.TB, b *Backend, addr netip.AddrPort, identity Connectable) (*ClientConnection, *countingConn) {
 	t.Helper()
 	base, err := net.Dial("tcp", addr.String())
 	if err != nil {

@@ -313,8 +313,8 @@ func (c *fakeClock) Set(t time.Time) {
 // receivedSessions returns how many sessions a connection's adapter keeps
 // for CopySessionState, read through reflection from the unexported
 // sessioncache.ConnCache.received.
-func receivedSessions(c ClientConnection) int {
-	cc := c.(*clientConn)
+func receivedSessions(c *ClientConnection) int {
+	cc := c
 	cc.mu.Lock()
 	s := cc.sessions
 	cc.mu.Unlock()
@@ -352,7 +352,7 @@ func TestHostileSessionTicketFlood(t *testing.T) {
 		t.Fatalf("reading through %d tickets: %v", tickets, err)
 	}
 	t.Logf("%d tickets received in %v", tickets, time.Since(start))
-	cache := b.(*backend).opts.SessionCache
+	cache := b.opts.SessionCache
 	if keys, sessions := cache.Len(); keys != 1 || sessions != keep {
 		t.Errorf("cache holds %d keys and %d sessions, want 1 and %d", keys, sessions, keep)
 	}
@@ -360,7 +360,7 @@ func TestHostileSessionTicketFlood(t *testing.T) {
 		t.Errorf("the connection keeps %d sessions for CopySessionState, want at most %d", n, keep)
 	}
 	// The queue kept the newest: the oldest left is ticket 9995.
-	e, ok := cache.c.Take(c.(*clientConn).startKey)
+	e, ok := cache.c.Take(c.startKey)
 	if !ok {
 		t.Fatal("no session under the connection's key")
 	}
@@ -394,7 +394,7 @@ func TestHostileTicketLifetime(t *testing.T) {
 		c.SetDatabase(ca.db)
 		c.SetDeadline(time.Now().Add(10 * time.Second))
 		_, err := io.ReadFull(c, make([]byte, 1))
-		return cache, clock, c.(*clientConn).startKey, err
+		return cache, clock, c.startKey, err
 	}
 
 	t.Run("over seven days", func(t *testing.T) {
@@ -577,7 +577,7 @@ func TestHostileSessionTicketFloodOpenSSL(t *testing.T) {
 	if !errors.Is(err, ErrMisc) || !strings.Contains(err.Error(), "non-advancing") {
 		t.Errorf("%s", p.Errorf("ReadAll = %v, want ErrMisc: too many tickets in a row", err))
 	}
-	if keys, sessions := b.(*backend).opts.SessionCache.Len(); keys != 1 || sessions > sessioncache.DefaultMaxTicketsPerKey {
+	if keys, sessions := b.opts.SessionCache.Len(); keys != 1 || sessions > sessioncache.DefaultMaxTicketsPerKey {
 		t.Errorf("cache holds %d keys and %d sessions, want 1 and at most %d", keys, sessions, sessioncache.DefaultMaxTicketsPerKey)
 	}
 }

@@ -35,7 +35,7 @@ func TestIdentitySnapshotPerHandshake(t *testing.T) {
 				ca := newTestCA(t, "Snapshot Root")
 				cfg := serverConfig(ca.MustLeaf(t, "server", testpki.DNSNames("a.example")))
 				cfg.MinVersion, cfg.MaxVersion = v, v
-				var current atomic.Pointer[ClientConnection]
+				var current atomic.Pointer[*ClientConnection]
 				cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
 					if c := current.Load(); c != nil {
 						(*c).SetServerIdentity(NewNetworkAddress(tt.to, 443))
@@ -44,7 +44,7 @@ func TestIdentitySnapshotPerHandshake(t *testing.T) {
 				}
 				srv := startTLSServer(t, "tcp4", cfg, func(c *tls.Conn) { c.Write([]byte{'!'}); io.Copy(io.Discard, c) })
 				b := newPrivateBackend()
-				connect := func(host string, switchIdentity bool) (ClientConnection, error) {
+				connect := func(host string, switchIdentity bool) (*ClientConnection, error) {
 					base, err := net.Dial("tcp", srv.Addr.String())
 					if err != nil {
 						t.Fatal(err)

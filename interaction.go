@@ -67,7 +67,7 @@ type Interaction interface {
 	// certificate set (none if none was set); InteractionUnhandled goes
 	// on without one; InteractionFailed fails the handshake with the
 	// error returned.
-	RequestCertificate(ctx context.Context, conn Connection) (InteractionResult, error)
+	RequestCertificate(ctx context.Context, conn *ClientConnection) (InteractionResult, error)
 }
 
 // maxPasswordTries is how many times askPassword asks before giving up.
@@ -111,7 +111,7 @@ func askPassword(ctx context.Context, interaction Interaction, description strin
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if interaction == nil || isNilPointer(interaction) {
+	if interaction == nil {
 		return newError(ErrorBadCertificatePassword, nil, "%s: the key is encrypted and there is no Interaction to ask for its password", description)
 	}
 	p := &Password{Description: description}

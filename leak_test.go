@@ -98,8 +98,8 @@ func TestNoDescriptorLeft(t *testing.T) {
 			waitOrDone(done)
 		})
 		silent := startHostileServer(t, func(c net.Conn, done <-chan struct{}) { waitOrDone(done) })
-		var conns []ClientConnection
-		dial := func(addr string) ClientConnection {
+		var conns []*ClientConnection
+		dial := func(addr string) *ClientConnection {
 			base, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)

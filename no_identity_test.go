@@ -82,7 +82,7 @@ func TestNoIdentityIsBadIdentity(t *testing.T) {
 					echo(c)
 				})
 				b := NewBackend(BackendOptions{SessionCache: NewSessionCache(SessionCacheOptions{})})
-				dial := func() ClientConnection {
+				dial := func() *ClientConnection {
 					base, err := net.Dial("tcp", srv.Addr.String())
 					if err != nil {
 						t.Fatal(err)

@@ -54,7 +54,7 @@ func leafIssuer(ctx context.Context, peer *Certificate, db Database, interaction
 			return c.cert
 		}
 	}
-	if db == nil || isNilPointer(db) {
+	if noDatabase(db) {
 		return nil
 	}
 	c, err := db.LookupCertificateIssuer(ctx, peer, interaction)

@@ -23,7 +23,7 @@ type peerCase struct {
 
 // dialPeer connects to a real peer's address and returns a connection
 // trusting ca, for identity localhost.
-func dialPeer(t *testing.T, p *peer.Process, port uint16, ca *testCA) ClientConnection {
+func dialPeer(t *testing.T, p *peer.Process, port uint16, ca *testCA) *ClientConnection {
 	t.Helper()
 	base, err := net.DialTimeout("tcp", p.Addr, 10*time.Second)
 	if err != nil {

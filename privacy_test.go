@@ -123,7 +123,7 @@ type privacyClient struct {
 // ledger that no ticket was presented twice (when once is set: TLS 1.3)
 // and that every ticket presented was issued for the same server name,
 // port and client certificate. It returns how many connections resumed.
-func privacyRun(t *testing.T, backend Backend, db Database, l *ticketLedger, servers []*tlsServer,
+func privacyRun(t *testing.T, backend *Backend, db Database, l *ticketLedger, servers []*tlsServer,
 	clients []privacyClient, firstID uint64, n, conc int, once bool) int {
 	t.Helper()
 	want := make([]ticketOwner, n)

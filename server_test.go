@@ -90,7 +90,7 @@ func (s *tlsServer) HandshakeErrors() []error {
 
 // dial opens a TCP connection to the server and wraps it in a giotls client
 // connection for identity, closed when the test ends.
-func (s *tlsServer) dial(t testing.TB, identity Connectable) ClientConnection {
+func (s *tlsServer) dial(t testing.TB, identity Connectable) *ClientConnection {
 	t.Helper()
 	base, err := net.Dial("tcp", s.Addr.String())
 	if err != nil {

@@ -68,7 +68,7 @@ type resumptionEnv struct {
 	ca      *testCA
 	ports   [2]*tlsServer
 	tickets *ticketLog
-	backend Backend
+	backend *Backend
 }
 
 func newResumptionEnv(t *testing.T, version uint16, clientAuth tls.ClientAuthType, opts BackendOptions) *resumptionEnv {
@@ -93,7 +93,7 @@ func newResumptionEnv(t *testing.T, version uint16, clientAuth tls.ClientAuthTyp
 
 // connect makes one connection to port i as host, presenting cert, reading
 // the server's byte if read is set; it returns the handshaken connection.
-func (e *resumptionEnv) connect(t *testing.T, i int, host string, cert *Certificate, read bool) ClientConnection {
+func (e *resumptionEnv) connect(t *testing.T, i int, host string, cert *Certificate, read bool) *ClientConnection {
 	t.Helper()
 	srv := e.ports[i]
 	base, err := net.Dial("tcp", srv.Addr.String())
@@ -228,7 +228,7 @@ func TestTicketsNeverPresentedTwice(t *testing.T) {
 	if resumed.Load() == 0 {
 		t.Errorf("no concurrent connection resumed")
 	}
-	if keys, sessions := e.backend.(*backend).opts.SessionCache.Len(); keys > 1 || sessions > 8 {
+	if keys, sessions := e.backend.opts.SessionCache.Len(); keys > 1 || sessions > 8 {
 		t.Errorf("cache holds %d keys, %d sessions; want at most 1 and 8", keys, sessions)
 	}
 }
@@ -281,10 +281,10 @@ func TestResumptionIsolation(t *testing.T) {
 	}
 }
 
-// embeddingConn is what a protocol library might pass: its own type with the
-// connection embedded.
+// embeddingConn is what a protocol library might hold: its own type with the
+// connection embedded, whose inner connection it passes to CopySessionState.
 type embeddingConn struct {
-	ClientConnection
+	*ClientConnection
 	label string
 }
 
@@ -299,11 +299,12 @@ func TestCopySessionState(t *testing.T) {
 			}
 			wrappers := []struct {
 				name string
-				src  func() ClientConnection
+				src  func() *ClientConnection
 			}{
-				{"connection", func() ClientConnection { return control }},
-				{"embedded", func() ClientConnection { return &embeddingConn{ClientConnection: control, label: "ftp"} }},
-				{"embedded by value", func() ClientConnection { return embeddingConn{ClientConnection: control} }},
+				{"connection", func() *ClientConnection { return control }},
+				{"embedded", func() *ClientConnection {
+					return (&embeddingConn{ClientConnection: control, label: "ftp"}).ClientConnection
+				}},
 			}
 			for _, w := range wrappers {
 				t.Run(w.name, func(t *testing.T) {
@@ -329,7 +330,7 @@ func TestCopySessionState(t *testing.T) {
 
 func TestCopySessionStateNoOps(t *testing.T) {
 	e := newResumptionEnv(t, tls.VersionTLS13, tls.NoClientCert, BackendOptions{})
-	dial := func() ClientConnection {
+	dial := func() *ClientConnection {
 		base, err := net.Dial("tcp", e.ports[1].Addr.String())
 		if err != nil {
 			t.Fatal(err)
@@ -340,12 +341,10 @@ func TestCopySessionStateNoOps(t *testing.T) {
 		return c
 	}
 	notStarted := dial()
-	var nilConn *clientConn
-	for name, src := range map[string]ClientConnection{
+	for name, src := range map[string]*ClientConnection{
 		"nil":                   nil,
-		"typed nil":             nilConn,
 		"source not handshaken": notStarted,
-		"foreign type":          foreignConn{},
+		"zero value":            new(ClientConnection), // made by no backend
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := dial()
@@ -378,9 +377,6 @@ func TestCopySessionStateNoOps(t *testing.T) {
 	})
 }
 
-// foreignConn is a ClientConnection of no giotls backend.
-type foreignConn struct{ ClientConnection }
-
 // TestResumedHandshakeReverified checks that a session whose certificate was
 // accepted despite its errors is verified again, and the handler asked
 // again, when it is resumed.
@@ -397,7 +393,7 @@ func TestResumedHandshakeReverified(t *testing.T) {
 			srv := startTLSServer(t, "tcp4", cfg, func(c *tls.Conn) { c.Write([]byte{'!'}); io.Copy(io.Discard, c) })
 			b := NewBackend(BackendOptions{SessionCache: NewSessionCache(SessionCacheOptions{})})
 			asked := 0
-			connect := func(accept bool) (ClientConnection, error) {
+			connect := func(accept bool) (*ClientConnection, error) {
 				base, err := net.Dial("tcp", srv.Addr.String())
 				if err != nil {
 					t.Fatal(err)
@@ -451,7 +447,7 @@ func TestRealPeerResumption(t *testing.T) {
 		start func(t *testing.T, port int) *peer.Process
 		// exchange runs one request on c and returns what says whether the
 		// server resumed.
-		exchange func(t *testing.T, c ClientConnection, p *peer.Process) bool
+		exchange func(t *testing.T, c *ClientConnection, p *peer.Process) bool
 	}
 	openssl := func(version string) func(*testing.T, int) *peer.Process {
 		return func(t *testing.T, port int) *peer.Process {
@@ -459,7 +455,7 @@ func TestRealPeerResumption(t *testing.T) {
 				"-cert", cert, "-key", key, "-www", version)
 		}
 	}
-	opensslExchange := func(t *testing.T, c ClientConnection, p *peer.Process) bool {
+	opensslExchange := func(t *testing.T, c *ClientConnection, p *peer.Process) bool {
 		io.WriteString(c, "GET / HTTP/1.0\r\n\r\n")
 		page, err := io.ReadAll(c)
 		if err != nil {
@@ -481,7 +477,7 @@ func TestRealPeerResumption(t *testing.T) {
 				"--x509certfile", cert, "--x509keyfile", key, "--disable-client-cert", "--priority", priority)
 		}
 	}
-	gnutlsExchange := func(t *testing.T, c ClientConnection, p *peer.Process) bool {
+	gnutlsExchange := func(t *testing.T, c *ClientConnection, p *peer.Process) bool {
 		// gnutls-serv logs each connection: "*** This is a resumed session"
 		// (if it is), then "- Description: ...". The log reaches us through
 		// a pipe, so wait for this connection's Description line.

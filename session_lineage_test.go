@@ -130,11 +130,11 @@ func newLineageEnv(t *testing.T, version uint16) *lineageEnv {
 // lineageConn describes one connection: its backend, port, server identity
 // and client certificate, and the connection it copies (nil: none).
 type lineageConn struct {
-	backend Backend
+	backend *Backend
 	port    int
 	host    string
 	cert    *Certificate
-	copy    ClientConnection
+	copy    *ClientConnection
 	db      Database // nil: one trusting the server's CA
 	accept  func(*Certificate, CertificateFlags) bool
 }
@@ -143,7 +143,7 @@ type lineageConn struct {
 // returns the connection, what the server saw of its handshake (waiting for
 // it: a client that rejects the server ends before the server is done), and
 // the error of the handshake or the read.
-func (e *lineageEnv) connect(t *testing.T, lc lineageConn) (ClientConnection, lineageView, error) {
+func (e *lineageEnv) connect(t *testing.T, lc lineageConn) (*ClientConnection, lineageView, error) {
 	t.Helper()
 	e.mu.Lock()
 	n := len(e.views)
@@ -195,7 +195,7 @@ func (e *lineageEnv) connect(t *testing.T, lc lineageConn) (ClientConnection, li
 }
 
 // mustConnect is connect for a connection that must work.
-func (e *lineageEnv) mustConnect(t *testing.T, lc lineageConn) (ClientConnection, lineageView) {
+func (e *lineageEnv) mustConnect(t *testing.T, lc lineageConn) (*ClientConnection, lineageView) {
 	t.Helper()
 	c, v, err := e.connect(t, lc)
 	if err != nil {
@@ -216,7 +216,7 @@ func (e *lineageEnv) reusedTickets() int {
 	return n
 }
 
-func newPrivateBackend() Backend {
+func newPrivateBackend() *Backend {
 	return NewBackend(BackendOptions{SessionCache: NewSessionCache(SessionCacheOptions{})})
 }
 
@@ -415,7 +415,7 @@ func TestLineageAtScale(t *testing.T) {
 			hosts := []string{"a.example", "b.example"}
 			certs := []*Certificate{nil, e.alice, e.bob}
 			type opened struct {
-				c     ClientConnection
+				c     *ClientConnection
 				chain string // the tag of the chain its session belongs to
 				cert  string // the certificate the server holds for it
 			}

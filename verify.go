@@ -16,13 +16,13 @@ import (
 func verifyPeer(ctx context.Context, db Database, peer *Certificate, identity Connectable, interaction Interaction) (CertificateFlags, error) {
 	var f CertificateFlags
 	var err error
-	if db == nil || isNilPointer(db) {
+	if noDatabase(db) {
 		f, err = verifyWithStore(ctx, nil, peer, PurposeServer, identity)
 		f |= CertificateUnknownCA
 	} else {
 		f, err = db.VerifyChain(ctx, peer, PurposeServer, identity, interaction)
 	}
-	if identity == nil || isNilPointer(identity) {
+	if noIdentity(identity) {
 		f |= CertificateBadIdentity
 	}
 	return f, err
@@ -50,7 +50,7 @@ func verifyWithStore(ctx context.Context, store *verify.Store, chain *Certificat
 		Chain:         chain.chain(),
 		Store:         store,
 		Identity:      verifyIdentity(identity),
-		CheckIdentity: identity != nil && !isNilPointer(identity),
+		CheckIdentity: !noIdentity(identity),
 		Purpose:       oid,
 	}
 	res, err := verify.Verify(ctx, opts)

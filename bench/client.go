@@ -115,7 +115,7 @@ func NewGiotlsClient(cfg *Config, addr string, def, resume bool) (Client, error)
 type giotlsClient struct {
 	addr     string
 	identity giotls.Connectable
-	backend  giotls.Backend
+	backend  *giotls.Backend
 	db       giotls.Database // nil: the default path
 }
 
@@ -151,7 +151,7 @@ func (c *giotlsClient) Connect(ctx context.Context) (Conn, error) {
 	return conn, nil
 }
 
-type giotlsConn struct{ giotls.ClientConnection }
+type giotlsConn struct{ *giotls.ClientConnection }
 
 func (c giotlsConn) Resumed() bool { return c.SessionResumed() }
 

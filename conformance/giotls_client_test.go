@@ -21,7 +21,7 @@ import (
 type giotlsClient struct {
 	t       *testing.T
 	spec    ClientSpec
-	backend giotls.Backend
+	backend *giotls.Backend
 	db      giotls.Database
 	cert    *giotls.Certificate
 }
@@ -75,7 +75,7 @@ func (c *giotlsClient) identity(id IdentitySpec) giotls.Connectable {
 
 // newTLS wraps base in a giotls client connection set up as the scenario
 // says (gio_client.py's new_tls), and the record of accept-certificate calls.
-func (c *giotlsClient) newTLS(base net.Conn, id giotls.Connectable, withCert bool) (giotls.ClientConnection, *[]uint32) {
+func (c *giotlsClient) newTLS(base net.Conn, id giotls.Connectable, withCert bool) (*giotls.ClientConnection, *[]uint32) {
 	c.t.Helper()
 	conn, err := c.backend.NewClientConnection(base, id)
 	if err != nil {
@@ -114,7 +114,7 @@ func (i *certificateInteraction) AskPassword(context.Context, *giotls.Password) 
 	return giotls.InteractionUnhandled, nil
 }
 
-func (i *certificateInteraction) RequestCertificate(_ context.Context, conn giotls.Connection) (giotls.InteractionResult, error) {
+func (i *certificateInteraction) RequestCertificate(_ context.Context, conn *giotls.ClientConnection) (giotls.InteractionResult, error) {
 	i.calls++
 	conn.SetCertificate(i.cert)
 	return giotls.InteractionHandled, nil
@@ -146,7 +146,7 @@ func bindingErrorNick(err error) string {
 
 // describe fills r with what conn says after its handshake (and its channel
 // binding data when bindings is set).
-func describe(conn giotls.ClientConnection, calls []uint32, r *ConnResult, bindings bool) {
+func describe(conn *giotls.ClientConnection, calls []uint32, r *ConnResult, bindings bool) {
 	if bindings && r.Handshake == "ok" {
 		r.Bindings = map[string]string{}
 		for name, kind := range bindingKinds {
@@ -203,7 +203,7 @@ func read(conn io.Reader, mode string, r *ConnResult) {
 // connections().
 func (c *giotlsClient) run(sc *Scenario, addrs []string) ClientResult {
 	var out ClientResult
-	conns := make([]giotls.ClientConnection, len(sc.Conns))
+	conns := make([]*giotls.ClientConnection, len(sc.Conns))
 	out.Connections = make([]ConnResult, len(sc.Conns))
 	for i, spec := range sc.Conns {
 		r := &out.Connections[i]
@@ -247,7 +247,7 @@ func (c *giotlsClient) run(sc *Scenario, addrs []string) ClientResult {
 }
 
 // closeConn closes conn once, recording an error.
-func closeConn(conn giotls.ClientConnection, r *ConnResult) {
+func closeConn(conn *giotls.ClientConnection, r *ConnResult) {
 	if err := conn.Close(); err != nil && r.CloseError == nil {
 		r.CloseError = errorInfo(err)
 	}

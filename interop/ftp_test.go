@@ -288,7 +288,7 @@ func (c *libFTP) session(t *testing.T, fn func(ctx context.Context, cl *ftp.Clie
 	db := giotls.NewDatabase([]*x509.Certificate{getPKI(t).server.Root()})
 	cl, err := ftp.Dial(ctx, ftp.Config{
 		Addr: c.s.addr, ServerName: "localhost", User: c.s.user, Password: c.s.pass, Timeout: 20 * time.Second,
-		TLS: func(base net.Conn, id giotls.Connectable) (giotls.ClientConnection, error) {
+		TLS: func(base net.Conn, id giotls.Connectable) (*giotls.ClientConnection, error) {
 			conn, err := backend.NewClientConnection(base, id)
 			if err != nil {
 				return nil, err

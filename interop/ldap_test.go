@@ -181,7 +181,7 @@ func TestSlapd(t *testing.T) {
 		if err := ldapBind(conn, s.rootDN, s.pass); err != nil {
 			t.Fatalf("%v\nslapd: %s", err, s.log.Output())
 		}
-		r.notef("%s; slapd: %s", conn.(giotls.ClientConnection).ProtocolVersion(), slapdSaw(t, s, "BIND dn", 2, 2))
+		r.notef("%s; slapd: %s", conn.(*giotls.ClientConnection).ProtocolVersion(), slapdSaw(t, s, "BIND dn", 2, 2))
 	})
 
 	// Issue 14: connect gains LDAP's StartTLS preamble.

@@ -185,7 +185,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 // dialTLS connects to addr, speaks the STARTTLS preamble if asked, and
 // runs the handshake. The connection is returned also when the handshake
 // failed, for the report, with the TCP connection under it, watched.
-func (c *cli) dialTLS(ctx context.Context, f *connectFlags, backend giotls.Backend, addr string, identity giotls.Connectable) (giotls.ClientConnection, *watchConn, error) {
+func (c *cli) dialTLS(ctx context.Context, f *connectFlags, backend *giotls.Backend, addr string, identity giotls.Connectable) (*giotls.ClientConnection, *watchConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	d := net.Dialer{}

@@ -153,7 +153,7 @@ func (c *cli) ftp(ctx context.Context, args []string) error {
 	}
 	backend := f.backend(giotls.NewSessionCache(giotls.SessionCacheOptions{}))
 	var watch watched
-	cfg.TLS = func(base net.Conn, identity giotls.Connectable) (giotls.ClientConnection, error) {
+	cfg.TLS = func(base net.Conn, identity giotls.Connectable) (*giotls.ClientConnection, error) {
 		w := &watchConn{Conn: base}
 		watch.add(w)
 		conn, err := backend.NewClientConnection(w, identity)

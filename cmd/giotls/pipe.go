@@ -19,7 +19,7 @@ import (
 // been silent for idle, and only then is the connection closed. A server
 // that ends without close_notify is reported: what was read may be
 // truncated.
-func (c *cli) pipe(conn giotls.ClientConnection, base *watchConn, idle time.Duration) error {
+func (c *cli) pipe(conn *giotls.ClientConnection, base *watchConn, idle time.Duration) error {
 	defer conn.Close()
 	var inputEnded atomic.Bool
 	go func() {

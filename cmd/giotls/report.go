@@ -80,7 +80,7 @@ func emptyReport(addr string, identity giotls.Connectable) *report {
 	}
 }
 
-func newReport(conn giotls.ClientConnection, f *connectFlags, addr string, identity giotls.Connectable) *report {
+func newReport(conn *giotls.ClientConnection, f *connectFlags, addr string, identity giotls.Connectable) *report {
 	r := emptyReport(addr, identity)
 	r.handshakeStarted = true
 	r.ProtocolVersion = conn.ProtocolVersion().String()

@@ -37,7 +37,7 @@ type settled struct {
 // (many servers send no tickets); within wait and settleMax in any case.
 // TLS 1.2 tickets come in the handshake (RFC 5077, section 3.3), so there
 // is nothing to wait for.
-func settle(conn giotls.ClientConnection, w *watchConn, cache *giotls.SessionCache, wait time.Duration) settled {
+func settle(conn *giotls.ClientConnection, w *watchConn, cache *giotls.SessionCache, wait time.Duration) settled {
 	if conn.ProtocolVersion() != giotls.ProtocolVersionTLS13 {
 		return settled{how: "TLS 1.2 sends it in the handshake: no wait"}
 	}

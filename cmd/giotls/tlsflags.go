@@ -155,7 +155,7 @@ func parseVersion(flag, s string) (giotls.ProtocolVersion, error) {
 
 // backend returns a backend with the flags' version bounds and its own
 // session cache.
-func (t *tlsFlags) backend(cache *giotls.SessionCache) giotls.Backend {
+func (t *tlsFlags) backend(cache *giotls.SessionCache) *giotls.Backend {
 	return giotls.NewBackend(giotls.BackendOptions{SessionCache: cache, MinVersion: t.minVersion, MaxVersion: t.maxVersion})
 }
 
@@ -170,7 +170,7 @@ func readPassFile(path string) (string, error) {
 }
 
 // configure applies the flags to a connection.
-func (t *tlsFlags) configure(c *cli, conn giotls.ClientConnection) {
+func (t *tlsFlags) configure(c *cli, conn *giotls.ClientConnection) {
 	if t.db != nil {
 		conn.SetDatabase(t.db)
 	}

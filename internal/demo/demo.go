@@ -67,7 +67,7 @@ func Run(ctx context.Context, w io.Writer) error {
 type env struct {
 	ca      *testpki.CA
 	db      giotls.Database
-	backend giotls.Backend
+	backend *giotls.Backend
 
 	mu  sync.Mutex
 	lns []net.Listener
@@ -137,7 +137,7 @@ func (e *env) serve(cfg *tls.Config, handle func(tc *tls.Conn, raw net.Conn)) (u
 func hello(tc *tls.Conn, _ net.Conn) { io.WriteString(tc, "hello from the demo server\n") }
 
 // connect dials port and wraps the connection for identity host:port.
-func (e *env) connect(ctx context.Context, host string, port uint16) (giotls.ClientConnection, error) {
+func (e *env) connect(ctx context.Context, host string, port uint16) (*giotls.ClientConnection, error) {
 	var d net.Dialer
 	base, err := d.DialContext(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
@@ -265,12 +265,8 @@ func (*pickByIssuer) AskPassword(context.Context, *giotls.Password) (giotls.Inte
 	return giotls.InteractionUnhandled, nil
 }
 
-func (p *pickByIssuer) RequestCertificate(ctx context.Context, conn giotls.Connection) (giotls.InteractionResult, error) {
-	cc, ok := conn.(giotls.ClientConnection)
-	if !ok {
-		return giotls.InteractionUnhandled, nil
-	}
-	for _, dn := range cc.AcceptedCAs() {
+func (p *pickByIssuer) RequestCertificate(ctx context.Context, conn *giotls.ClientConnection) (giotls.InteractionResult, error) {
+	for _, dn := range conn.AcceptedCAs() {
 		for _, cand := range p.candidates {
 			if bytes.Equal(cand.X509().RawIssuer, dn) {
 				p.chosen = cand
@@ -474,9 +470,9 @@ func automaticResumption(ctx context.Context, e *env, w io.Writer) error {
 }
 
 // ftpControl is what an FTP client holds: a struct embedding the control
-// connection. CopySessionState finds the connection inside it.
+// connection, which it passes to CopySessionState.
 type ftpControl struct {
-	giotls.ClientConnection
+	*giotls.ClientConnection
 	user string
 }
 
@@ -523,7 +519,7 @@ func copySessionState(ctx context.Context, e *env, w io.Writer) error {
 				return err
 			}
 			if copied {
-				d.CopySessionState(control)
+				d.CopySessionState(control.ClientConnection)
 			}
 			line, err := readLine(d)
 			d.Close()

@@ -43,7 +43,7 @@ type Config struct {
 	// for identity: the caller sets the database, client certificate,
 	// accept-certificate handler and so on. It is called for the control
 	// connection and for every data connection.
-	TLS func(base net.Conn, identity giotls.Connectable) (giotls.ClientConnection, error)
+	TLS func(base net.Conn, identity giotls.Connectable) (*giotls.ClientConnection, error)
 	// Timeout bounds each connection, handshake and reply, and how long a
 	// transfer may stall; 0 means 30 seconds.
 	Timeout time.Duration
@@ -84,7 +84,7 @@ type DataInfo struct {
 type Client struct {
 	cfg      Config
 	host     string // ServerName or Addr's host
-	conn     giotls.ClientConnection
+	conn     *giotls.ClientConnection
 	r        *bufio.Reader
 	features map[string]string
 	noEPSV   bool
@@ -235,7 +235,7 @@ func (c *Client) feat(ctx context.Context) map[string]string {
 func (c *Client) Features() map[string]string { return c.features }
 
 // Control returns the control connection.
-func (c *Client) Control() giotls.ClientConnection { return c.conn }
+func (c *Client) Control() *giotls.ClientConnection { return c.conn }
 
 // LastData describes the last data connection.
 func (c *Client) LastData() DataInfo { return c.last }

@@ -266,7 +266,7 @@ func (s *fakeServer) config() Config {
 	backend := giotls.NewBackend(giotls.BackendOptions{SessionCache: giotls.NewSessionCache(giotls.SessionCacheOptions{})})
 	return Config{
 		Addr: s.ln.Addr().String(), ServerName: "localhost", Timeout: 10 * time.Second,
-		TLS: func(base net.Conn, id giotls.Connectable) (giotls.ClientConnection, error) {
+		TLS: func(base net.Conn, id giotls.Connectable) (*giotls.ClientConnection, error) {
 			c, err := backend.NewClientConnection(base, id)
 			if err == nil {
 				c.SetDatabase(s.db)
@@ -362,7 +362,7 @@ func TestCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = Dial(ctx, Config{Addr: ln.Addr().String(), TLS: func(base net.Conn, id giotls.Connectable) (giotls.ClientConnection, error) {
+	_, err = Dial(ctx, Config{Addr: ln.Addr().String(), TLS: func(base net.Conn, id giotls.Connectable) (*giotls.ClientConnection, error) {
 		return giotls.NewClientConnection(base, id)
 	}})
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
@@ -401,7 +401,7 @@ func TestBrokenServers(t *testing.T) {
 				c.Close()
 			}()
 			_, err = Dial(context.Background(), Config{Addr: ln.Addr().String(), Timeout: 5 * time.Second,
-				TLS: func(base net.Conn, id giotls.Connectable) (giotls.ClientConnection, error) {
+				TLS: func(base net.Conn, id giotls.Connectable) (*giotls.ClientConnection, error) {
 					return giotls.NewClientConnection(base, id)
 				}})
 			<-done

@@ -210,7 +210,7 @@ func (c *Client) data(ctx context.Context, base net.Conn, method string, upload 
 // idleConn gives every Read and Write of a transfer the timeout, so that a
 // stalled transfer fails and a long one does not.
 type idleConn struct {
-	conn    giotls.ClientConnection
+	conn    *giotls.ClientConnection
 	timeout time.Duration
 }
 

@@ -73,7 +73,7 @@ func (s *ftpServer) dial(t *testing.T, implicit bool, trace *bytes.Buffer) *Clie
 		ServerName: "localhost",
 		Implicit:   implicit,
 		Timeout:    20 * time.Second,
-		TLS: func(base net.Conn, id giotls.Connectable) (giotls.ClientConnection, error) {
+		TLS: func(base net.Conn, id giotls.Connectable) (*giotls.ClientConnection, error) {
 			c, err := backend.NewClientConnection(base, id)
 			if err != nil {
 				return nil, err

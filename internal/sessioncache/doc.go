@@ -62,7 +62,7 @@
 //     never reads application data receives no TLS 1.3 ticket.
 //
 // What the giotls package (the root) calls, per connection, when its
-// handshake starts (clientConn.config, from the properties of that moment):
+// handshake starts (ClientConnection.config, from the properties of that moment):
 //
 //   - NewConnCache(cache, key), used as that handshake's
 //     tls.Config.ClientSessionCache. cache is the backend's
