@@ -136,14 +136,14 @@ func decryptKey(block *pem.Block, password []byte, cert *x509.Certificate) (cryp
 	if block.Type == "ENCRYPTED PRIVATE KEY" {
 		p, err := parsePBES2(block.Bytes)
 		if err != nil {
-			return nil, newError(ErrorBadCertificate, err, "Cannot decrypt private key")
+			return nil, newError(ErrorBadCertificate, err, "cannot decrypt private key")
 		}
 		der, err := p.decrypt(password)
 		if err != nil {
-			return nil, newError(ErrorBadCertificatePassword, err, "Cannot decrypt private key: wrong password")
+			return nil, newError(ErrorBadCertificatePassword, err, "cannot decrypt private key: wrong password")
 		}
 		if key, err = x509.ParsePKCS8PrivateKey(der); err != nil {
-			return nil, newError(ErrorBadCertificatePassword, errWrongPassword, "Cannot decrypt private key: wrong password")
+			return nil, newError(ErrorBadCertificatePassword, errWrongPassword, "cannot decrypt private key: wrong password")
 		}
 	} else {
 		// The legacy format is insecure (MD5 key derivation, no
@@ -151,12 +151,12 @@ func decryptKey(block *pem.Block, password []byte, cert *x509.Certificate) (cryp
 		// DecryptPEMBlock is the standard library's only reader of it.
 		der, err := x509.DecryptPEMBlock(block, password) //nolint:staticcheck // see above
 		if errors.Is(err, x509.IncorrectPasswordError) {
-			return nil, newError(ErrorBadCertificatePassword, err, "Cannot decrypt private key: wrong password")
+			return nil, newError(ErrorBadCertificatePassword, err, "cannot decrypt private key: wrong password")
 		} else if err != nil {
-			return nil, newError(ErrorBadCertificate, err, "Cannot decrypt private key")
+			return nil, newError(ErrorBadCertificate, err, "cannot decrypt private key")
 		}
 		if key, err = parseKeyBlock(&pem.Block{Type: block.Type, Bytes: der}); err != nil {
-			return nil, newError(ErrorBadCertificatePassword, errWrongPassword, "Cannot decrypt private key: wrong password")
+			return nil, newError(ErrorBadCertificatePassword, errWrongPassword, "cannot decrypt private key: wrong password")
 		}
 	}
 	if err := checkKey(cert, key); err != nil {

@@ -42,7 +42,7 @@ func NewCertificateFromPEM(data []byte) (*Certificate, error) {
 		return nil, err
 	}
 	if len(certs) == 0 {
-		return nil, newError(ErrorBadCertificate, nil, "No PEM-encoded certificate found")
+		return nil, newError(ErrorBadCertificate, nil, "no PEM-encoded certificate found")
 	}
 	return newCertificate(linkedPrefix(certs), key, encrypted)
 }
@@ -110,7 +110,7 @@ func certificateFromPEMOrDER(data []byte, path string) (*Certificate, error) {
 	}
 	cert, err := x509.ParseCertificate(data)
 	if err != nil {
-		return nil, newError(ErrorBadCertificate, err, "Could not parse DER certificate %s", path)
+		return nil, newError(ErrorBadCertificate, err, "could not parse DER certificate %s", path)
 	}
 	return &Certificate{cert: cert}, nil
 }
@@ -123,7 +123,7 @@ func certificateFromPEMOrDER(data []byte, path string) (*Certificate, error) {
 func NewCertificateFromFileWithPassword(path, password string) (*Certificate, error) {
 	if !isPKCS12Name(path) {
 		return nil, newError(ErrorMisc, errors.ErrUnsupported,
-			"The file type of %q is unknown: only .p12 and .pfx files are supported", path)
+			"the file type of %q is unknown: only .p12 and .pfx files are supported", path)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -163,12 +163,12 @@ func NewCertificateFromFiles(certPath, keyPath string) (*Certificate, error) {
 		}
 	} else if key, err = parseDERKey(data); err != nil {
 		if _, perr := parsePBES2(data); perr != nil {
-			return nil, newError(ErrorBadCertificate, err, "Could not parse DER private key %s", keyPath)
+			return nil, newError(ErrorBadCertificate, err, "could not parse DER private key %s", keyPath)
 		}
 		key, encrypted = nil, &pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: data}
 	}
 	if key == nil && encrypted == nil {
-		return nil, newError(ErrorBadCertificate, nil, "No PEM-encoded private key found in %s", keyPath)
+		return nil, newError(ErrorBadCertificate, nil, "no PEM-encoded private key found in %s", keyPath)
 	}
 	return newCertificate(c.chain(), key, encrypted)
 }
@@ -201,9 +201,9 @@ func NewCertificateFromX509(chain []*x509.Certificate, key crypto.PrivateKey) (*
 // iterations for one derivation, or 2^22 in all, gives ErrBadCertificate.
 func NewCertificateFromPKCS12(data []byte, password string) (*Certificate, error) {
 	if err := checkPKCS12Work(data, password); errors.Is(err, errPKCS12WrongPassword) {
-		return nil, newError(ErrorBadCertificatePassword, err, "Failed to import PKCS #12: wrong or missing password")
+		return nil, newError(ErrorBadCertificatePassword, err, "failed to import PKCS #12: wrong or missing password")
 	} else if err != nil {
-		return nil, newError(ErrorBadCertificate, err, "Failed to import PKCS #12")
+		return nil, newError(ErrorBadCertificate, err, "failed to import PKCS #12")
 	}
 	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
 	if err != nil && !errors.Is(err, pkcs12.ErrIncorrectPassword) {
@@ -216,9 +216,9 @@ func NewCertificateFromPKCS12(data []byte, password string) (*Certificate, error
 	}
 	if err != nil {
 		if errors.Is(err, pkcs12.ErrIncorrectPassword) || errors.Is(err, pkcs12.ErrDecryption) {
-			return nil, newError(ErrorBadCertificatePassword, err, "Failed to import PKCS #12: wrong or missing password")
+			return nil, newError(ErrorBadCertificatePassword, err, "failed to import PKCS #12: wrong or missing password")
 		}
-		return nil, newError(ErrorBadCertificate, err, "Failed to import PKCS #12")
+		return nil, newError(ErrorBadCertificate, err, "failed to import PKCS #12")
 	}
 	return newCertificate(orderChain(leaf, cas), key, nil)
 }
@@ -265,7 +265,7 @@ func CertificateListFromFile(path string) ([]*Certificate, error) {
 	} else {
 		c, err := x509.ParseCertificate(data)
 		if err != nil {
-			return nil, newError(ErrorBadCertificate, err, "Could not parse certificate file %s", path)
+			return nil, newError(ErrorBadCertificate, err, "could not parse certificate file %s", path)
 		}
 		certs = append(certs, c)
 	}
@@ -337,7 +337,7 @@ func parsePEM(data []byte) (certs []*x509.Certificate, key crypto.PrivateKey, en
 		case "CERTIFICATE", "X509 CERTIFICATE":
 			c, err := x509.ParseCertificate(block.Bytes)
 			if err != nil {
-				return nil, nil, nil, newError(ErrorBadCertificate, err, "Could not parse PEM certificate")
+				return nil, nil, nil, newError(ErrorBadCertificate, err, "could not parse PEM certificate")
 			}
 			certs = append(certs, c)
 		case "ENCRYPTED PRIVATE KEY", "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY":
@@ -346,14 +346,14 @@ func parsePEM(data []byte) (certs []*x509.Certificate, key crypto.PrivateKey, en
 			}
 			if isEncryptedKeyBlock(block) {
 				if err := checkEncryptedKey(block); err != nil {
-					return nil, nil, nil, newError(ErrorBadCertificate, err, "Cannot decrypt PEM-encoded private key")
+					return nil, nil, nil, newError(ErrorBadCertificate, err, "cannot decrypt PEM-encoded private key")
 				}
 				encrypted = block
 				continue
 			}
 			k, err := parseKeyBlock(block)
 			if err != nil {
-				return nil, nil, nil, newError(ErrorBadCertificate, err, "Could not parse PEM private key")
+				return nil, nil, nil, newError(ErrorBadCertificate, err, "could not parse PEM private key")
 			}
 			key = k
 		}

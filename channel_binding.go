@@ -6,7 +6,6 @@ import (
 	_ "crypto/sha512"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -51,48 +50,43 @@ func (c *ClientConnection) ChannelBindingData(t ChannelBindingType) ([]byte, err
 	c.mu.Unlock()
 	tc := c.tlsConn.Load()
 	if !complete || tc == nil || c.closed.Load() {
-		return nil, bindingError(ErrBindingInvalidState, "%v needs a completed handshake on an open connection", t)
+		return nil, bindingError(bindingInvalidState, nil, "%v needs a completed handshake on an open connection", t)
 	}
 	cs := tc.ConnectionState()
 	switch t {
 	case ChannelBindingTLSUnique:
 		if cs.Version >= tls.VersionTLS13 {
-			return nil, bindingError(ErrBindingNotSupported, "tls-unique is not defined for TLS 1.3")
+			return nil, bindingError(bindingNotSupported, nil, "tls-unique is not defined for TLS 1.3")
 		}
 		// crypto/tls leaves TLSUnique nil on a resumption without the
 		// extended master secret, which it knows and does not export.
 		if len(cs.TLSUnique) == 0 {
-			return nil, bindingError(ErrBindingNotAvailable, "tls-unique is unsafe after a resumption without the extended master secret")
+			return nil, bindingError(bindingNotAvailable, nil, "tls-unique is unsafe after a resumption without the extended master secret")
 		}
 		return slices.Clone(cs.TLSUnique), nil
 	case ChannelBindingTLSServerEndPoint:
 		if len(cs.PeerCertificates) == 0 {
-			return nil, bindingError(ErrBindingNotAvailable, "the server sent no certificate")
+			return nil, bindingError(bindingNotAvailable, nil, "the server sent no certificate")
 		}
 		cert := cs.PeerCertificates[0]
 		h := endPointHash(cert.SignatureAlgorithm)
 		if h == 0 {
-			return nil, bindingError(ErrBindingNotSupported, "tls-server-end-point is not defined for certificates signed with %v", cert.SignatureAlgorithm)
+			return nil, bindingError(bindingNotSupported, nil, "tls-server-end-point is not defined for certificates signed with %v", cert.SignatureAlgorithm)
 		}
 		d := h.New()
 		d.Write(cert.Raw)
 		return d.Sum(nil), nil
 	case ChannelBindingTLSExporter:
 		if cs.Version < tls.VersionTLS13 && !hasExtendedMasterSecret(cs) {
-			return nil, bindingError(ErrBindingNotSupported, "tls-exporter needs TLS 1.3 or the extended master secret")
+			return nil, bindingError(bindingNotSupported, nil, "tls-exporter needs TLS 1.3 or the extended master secret")
 		}
 		b, err := cs.ExportKeyingMaterial(exporterLabel, []byte{}, 32)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBindingGeneral, err)
+			return nil, bindingError(bindingGeneral, err, "exporting %v", t)
 		}
 		return b, nil
 	}
-	return nil, bindingError(ErrBindingNotImplemented, "%v", t)
-}
-
-// bindingError wraps a channel-binding sentinel with the reason.
-func bindingError(sentinel error, format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{sentinel}, args...)...)
+	return nil, bindingError(bindingNotImplemented, nil, "unknown channel binding type %v", t)
 }
 
 // hasExtendedMasterSecret reports whether a TLS 1.2 connection is known to

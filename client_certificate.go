@@ -83,35 +83,3 @@ func (c *ClientConnection) storeSessionsFor(sent []*x509.Certificate) {
 		c.sessions.StoreUnder(k)
 	}
 }
-
-// missingCertificate reports whether the server's alert means that it wanted
-// a client certificate we did not send. TLS 1.3 servers say
-// certificate_required (RFC 8446, section 4.4.2.4), after the client's
-// handshake (inHandshake false). TLS 1.2 servers refuse during the handshake
-// with an alert of their choosing after asking for one (RFC 5246, section
-// 7.4.6): OpenSSL sends handshake_failure, crypto/tls bad_certificate,
-// GnuTLS decode_error; so, as GIO does, any alert counts then.
-func (c *ClientConnection) missingCertificate(alert string, inHandshake bool) bool {
-	if alert == "certificate required" {
-		return true
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.certRequested || c.certificateSent != nil {
-		return false
-	}
-	return inHandshake || alert == "handshake failure" || alert == "bad certificate"
-}
-
-// rejectedCertificate reports whether the server's alert refuses the client
-// certificate we sent (RFC 8446, section 6.2; RFC 5246, section 7.2.2).
-func (c *ClientConnection) rejectedCertificate(alert string) bool {
-	switch alert {
-	case "bad certificate", "unsupported certificate", "revoked certificate", "expired certificate",
-		"unknown certificate", "unknown certificate authority":
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.certificateSent != nil
-	}
-	return false
-}

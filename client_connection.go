@@ -82,7 +82,7 @@ type ClientConnection struct {
 
 func newClientConnection(b *Backend, base net.Conn, identity Connectable) (*ClientConnection, error) {
 	if noConn(base) {
-		return nil, newError(ErrorMisc, nil, "NewClientConnection: nil base connection")
+		return nil, newError(ErrorMisc, nil, "nil base connection")
 	}
 	if !noIdentity(identity) {
 		if _, err := resolveIdentity(identity); err != nil {
@@ -334,7 +334,7 @@ func (c *ClientConnection) verifyConnection(cs tls.ConnectionState) error {
 	}
 	c.notify("peer-certificate", "peer-certificate-errors")
 	if !accepted {
-		return &Error{Code: ErrorBadCertificate, Message: "Unacceptable TLS certificate (" + flags.String() + ")"}
+		return &Error{Code: ErrorBadCertificate, Message: "unacceptable TLS certificate (" + flags.String() + ")"}
 	}
 	return nil
 }
@@ -352,10 +352,9 @@ func (c *ClientConnection) Read(p []byte) (int, error) {
 	}
 	n, err := tc.Read(p)
 	if err != nil {
-		_, remote := tlsconn.RemoteAlert(err)
-		_, local := localAlert(err)
+		_, _, alert := tlsconn.AlertOf(err)
 		err = c.ioError("read", err)
-		if remote || local {
+		if alert {
 			c.recordFatal(err)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"strings"
 
 	"github.com/giotls/giotls/internal/tlsconn"
 )
@@ -52,50 +51,23 @@ func (c *ClientConnection) handshakeError(ctx context.Context, err error) error 
 	var rhe tls.RecordHeaderError
 	switch {
 	case errors.As(err, &notTLS):
-		return newError(ErrorNotTLS, err, "Peer failed to perform TLS handshake")
+		return newError(ErrorNotTLS, err, "peer failed to perform TLS handshake")
 	case errors.As(err, &rhe):
-		return newError(ErrorNotTLS, err, "Peer failed to perform TLS handshake")
+		return newError(ErrorNotTLS, err, "peer failed to perform TLS handshake")
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		if c.tr.Received() == 0 {
-			return newError(ErrorNotTLS, err, "Peer failed to perform TLS handshake: it closed the connection")
+			return newError(ErrorNotTLS, err, "peer failed to perform TLS handshake: it closed the connection")
 		}
 		return newError(ErrorHandshake, err, "TLS handshake failed: the server closed the connection")
 	}
-	if alert, ok := tlsconn.RemoteAlert(err); ok {
-		if c.missingCertificate(alert, true) {
-			return newError(ErrorCertificateRequired, err, "Server required TLS certificate")
-		}
-		if c.rejectedCertificate(alert) {
-			return newError(ErrorBadCertificate, err, "the server rejected the client certificate (%s)", alert)
-		}
-		if alert == "inappropriate fallback" {
-			return newError(ErrorInappropriateFallback, err, "Inappropriate TLS protocol fallback")
-		}
-		// GIO reports every other fatal alert as G_TLS_ERROR_MISC, during
-		// the handshake and after it.
-		return newError(ErrorMisc, err, "Peer sent fatal TLS alert: %s", alert)
-	}
-	if alert, ok := localAlert(err); ok {
-		return newError(ErrorHandshake, err, "TLS handshake failed: giotls refused what the server sent (%s)", alert)
+	if a, remote, ok := tlsconn.AlertOf(err); ok {
+		return c.alertError(err, a, remote, true, "handshake")
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {
 		return err // an error of the base stream, such as a reset
 	}
 	return newError(ErrorHandshake, err, "TLS handshake failed")
-}
-
-// localAlert returns the alert crypto/tls sent when it gave up on what the
-// peer sent (a record that fails authentication, a malformed or unexpected
-// message, a renegotiation request), and whether err is one. crypto/tls
-// reports it as a *net.OpError with Op "local error", but it is no error of
-// the base stream.
-func localAlert(err error) (string, bool) {
-	var op *net.OpError
-	if !errors.As(err, &op) || op.Op != "local error" || op.Err == nil {
-		return "", false
-	}
-	return strings.TrimPrefix(op.Err.Error(), "tls: "), true
 }
 
 // ioError turns what crypto/tls returned from Read, Write or CloseWrite after
@@ -118,26 +90,20 @@ func (c *ClientConnection) ioError(op string, err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return newError(ErrorEOF, err, "TLS connection closed unexpectedly in the middle of a record")
 	}
-	if alert, ok := tlsconn.RemoteAlert(err); ok {
-		// In TLS 1.3 the client's handshake ends before the server has
-		// checked its certificate, so the refusal arrives on the first Read.
-		if c.missingCertificate(alert, false) {
-			return newError(ErrorCertificateRequired, err, "Server required TLS certificate")
-		}
-		if c.rejectedCertificate(alert) {
-			return newError(ErrorBadCertificate, err, "the server rejected the client certificate (%s)", alert)
-		}
-		return newError(ErrorMisc, err, "Peer sent fatal TLS alert: %s", alert)
-	}
-	if alert, ok := localAlert(err); ok {
-		if alert == "no renegotiation" {
-			return newError(ErrorMisc, err, "the server asked to renegotiate, which giotls refuses")
-		}
-		return newError(ErrorMisc, err, "TLS %s failed: giotls refused what the server sent (%s)", op, alert)
+	if a, remote, ok := tlsconn.AlertOf(err); ok {
+		return c.alertError(err, a, remote, false, op)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {
 		return err // a timeout or an error of the base stream
 	}
 	return newError(ErrorMisc, err, "TLS %s failed", op)
+}
+
+// alertError is alertError for this connection's last handshake.
+func (c *ClientConnection) alertError(err error, a tlsconn.Alert, remote, inHandshake bool, op string) error {
+	c.mu.Lock()
+	requested, sent := c.certRequested, c.certificateSent != nil
+	c.mu.Unlock()
+	return alertError(err, a, remote, inHandshake, op, requested, sent)
 }

@@ -84,10 +84,18 @@ func (n notEOF) Error() string        { return n.err.Error() }
 func (n notEOF) Is(target error) bool { return target != io.EOF && errors.Is(n.err, target) }
 func (n notEOF) As(target any) bool   { return errors.As(n.err, target) }
 
-// Is reports whether target is an *Error with the same Code.
+// Is reports whether target is an *Error with the same Code; for a
+// channel-binding sentinel (ErrBindingNotSupported, ...), also of the same
+// kind, so that each matches only its own errors.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
+	if !ok || t.Code != e.Code {
+		return false
+	}
+	if k, ok := t.Err.(bindingKind); ok {
+		return errors.Is(e.Err, k)
+	}
+	return true
 }
 
 // Sentinels for errors.Is, one per ErrorCode. ErrEOF (a stream truncated:
@@ -96,13 +104,13 @@ func (e *Error) Is(target error) bool {
 var (
 	ErrUnavailable            error = &Error{Code: ErrorUnavailable, Message: "TLS support is not available"}
 	ErrMisc                   error = &Error{Code: ErrorMisc, Message: "TLS error"}
-	ErrBadCertificate         error = &Error{Code: ErrorBadCertificate, Message: "Unacceptable TLS certificate"}
-	ErrNotTLS                 error = &Error{Code: ErrorNotTLS, Message: "Peer does not speak TLS"}
+	ErrBadCertificate         error = &Error{Code: ErrorBadCertificate, Message: "unacceptable TLS certificate"}
+	ErrNotTLS                 error = &Error{Code: ErrorNotTLS, Message: "peer does not speak TLS"}
 	ErrHandshake              error = &Error{Code: ErrorHandshake, Message: "TLS handshake failed"}
 	ErrCertificateRequired    error = &Error{Code: ErrorCertificateRequired, Message: "TLS connection peer did not send a certificate"}
 	ErrEOF                    error = &Error{Code: ErrorEOF, Message: "TLS connection closed unexpectedly"}
-	ErrInappropriateFallback  error = &Error{Code: ErrorInappropriateFallback, Message: "Inappropriate TLS protocol fallback"}
-	ErrBadCertificatePassword error = &Error{Code: ErrorBadCertificatePassword, Message: "Wrong or missing certificate password"}
+	ErrInappropriateFallback  error = &Error{Code: ErrorInappropriateFallback, Message: "inappropriate TLS protocol fallback"}
+	ErrBadCertificatePassword error = &Error{Code: ErrorBadCertificatePassword, Message: "wrong or missing certificate password"}
 )
 
 // newError returns an *Error with code, message and cause.
@@ -135,11 +143,49 @@ func (t ChannelBindingType) String() string {
 	return fmt.Sprintf("ChannelBindingType(%d)", int(t))
 }
 
-// Channel binding errors (GIO's GTlsChannelBindingError).
+// Channel binding errors (GIO's GTlsChannelBindingError, a domain of its
+// own): *Error values with Code ErrorMisc, each matching, under errors.Is,
+// only the errors of its own kind (and ErrMisc).
 var (
-	ErrBindingNotImplemented = errors.New("giotls: channel binding is not implemented")
-	ErrBindingInvalidState   = errors.New("giotls: channel binding data is not available in this connection state")
-	ErrBindingNotAvailable   = errors.New("giotls: channel binding data is not available for this connection")
-	ErrBindingNotSupported   = errors.New("giotls: channel binding type is not supported for this connection")
-	ErrBindingGeneral        = errors.New("giotls: channel binding failed")
+	ErrBindingNotImplemented error = bindingSentinel(bindingNotImplemented)
+	ErrBindingInvalidState   error = bindingSentinel(bindingInvalidState)
+	ErrBindingNotAvailable   error = bindingSentinel(bindingNotAvailable)
+	ErrBindingNotSupported   error = bindingSentinel(bindingNotSupported)
+	ErrBindingGeneral        error = bindingSentinel(bindingGeneral)
 )
+
+// bindingKind is the GTlsChannelBindingError code a channel-binding *Error
+// carries as its Err.
+type bindingKind int
+
+const (
+	bindingNotImplemented bindingKind = iota
+	bindingInvalidState
+	bindingNotAvailable
+	bindingNotSupported
+	bindingGeneral
+)
+
+func (k bindingKind) Error() string {
+	return [...]string{
+		bindingNotImplemented: "channel binding is not implemented",
+		bindingInvalidState:   "channel binding data is not available in this connection state",
+		bindingNotAvailable:   "channel binding data is not available for this connection",
+		bindingNotSupported:   "channel binding type is not supported for this connection",
+		bindingGeneral:        "channel binding failed",
+	}[k]
+}
+
+func bindingSentinel(k bindingKind) *Error {
+	return &Error{Code: ErrorMisc, Message: k.Error(), Err: k}
+}
+
+// bindingError returns a channel-binding error of kind k, saying why, with
+// the cause, if any.
+func bindingError(k bindingKind, cause error, format string, args ...any) *Error {
+	err := error(k)
+	if cause != nil {
+		err = fmt.Errorf("%w: %w", k, cause)
+	}
+	return &Error{Code: ErrorMisc, Message: fmt.Sprintf(format, args...), Err: err}
+}

@@ -19,7 +19,7 @@ import (
 func NewFileDatabase(anchorsPath string) (Database, error) {
 	data, err := os.ReadFile(anchorsPath)
 	if err != nil {
-		return nil, newError(ErrorMisc, err, "Failed to load file %s", anchorsPath)
+		return nil, newError(ErrorMisc, err, "failed to load file %s", anchorsPath)
 	}
 	anchors, crls, err := parseAnchors(data, anchorsPath)
 	if err != nil {
@@ -35,7 +35,7 @@ func parseAnchors(data []byte, what string) ([]*x509.Certificate, []*x509.Revoca
 		if c, err := x509.ParseCertificate(data); err == nil {
 			return []*x509.Certificate{c}, nil, nil
 		}
-		return nil, nil, newError(ErrorBadCertificate, nil, "Failed to load %s: no PEM-encoded certificate found", what)
+		return nil, nil, newError(ErrorBadCertificate, nil, "failed to load %s: no PEM-encoded certificate found", what)
 	}
 	var anchors []*x509.Certificate
 	var crls []*x509.RevocationList
@@ -49,19 +49,19 @@ func parseAnchors(data []byte, what string) ([]*x509.Certificate, []*x509.Revoca
 		case "CERTIFICATE", "X509 CERTIFICATE":
 			c, err := x509.ParseCertificate(block.Bytes)
 			if err != nil {
-				return nil, nil, newError(ErrorBadCertificate, err, "Failed to load %s: bad certificate %d", what, len(anchors)+1)
+				return nil, nil, newError(ErrorBadCertificate, err, "failed to load %s: bad certificate %d", what, len(anchors)+1)
 			}
 			anchors = append(anchors, c)
 		case "X509 CRL":
 			l, err := x509.ParseRevocationList(block.Bytes)
 			if err != nil {
-				return nil, nil, newError(ErrorBadCertificate, err, "Failed to load %s: bad CRL %d", what, len(crls)+1)
+				return nil, nil, newError(ErrorBadCertificate, err, "failed to load %s: bad CRL %d", what, len(crls)+1)
 			}
 			crls = append(crls, l)
 		}
 	}
 	if len(anchors) == 0 {
-		return nil, nil, newError(ErrorBadCertificate, nil, "Failed to load %s: no certificate found", what)
+		return nil, nil, newError(ErrorBadCertificate, nil, "failed to load %s: no certificate found", what)
 	}
 	return anchors, crls, nil
 }

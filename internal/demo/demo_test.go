@@ -28,7 +28,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("%d steps reported ok, want %d", got, len(Steps))
 	}
 	for _, want := range []string{
-		"rejected: giotls: Unacceptable TLS certificate (unknown-ca|bad-identity|expired)",
+		"rejected: giotls: unacceptable TLS certificate (unknown-ca|bad-identity|expired)",
 		"accept-certificate asked with expired (0x08)",
 		"CN=giotls demo partners CA",
 		"the Interaction chose \"CN=alice (partner)\"",

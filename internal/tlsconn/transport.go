@@ -79,20 +79,3 @@ func (t *Transport) SawEOF() bool { return t.eof.Load() }
 
 // Received returns how many bytes the base stream has delivered.
 func (t *Transport) Received() int64 { return t.received.Load() }
-
-// RemoteAlert returns the description of a fatal alert the peer sent, as
-// crypto/tls words it ("certificate required", "bad certificate", ...),
-// and whether err is one. crypto/tls reports a received alert as a
-// *net.OpError with Op "remote error" around an unexported alert type.
-func RemoteAlert(err error) (string, bool) {
-	var op *net.OpError
-	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
-		return "", false
-	}
-	msg := op.Err.Error()
-	const prefix = "tls: "
-	if len(msg) > len(prefix) && msg[:len(prefix)] == prefix {
-		msg = msg[len(prefix):]
-	}
-	return msg, true
-}

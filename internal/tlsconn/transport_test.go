@@ -115,20 +115,3 @@ func TestTransportWrappedEOF(t *testing.T) {
 		}
 	}
 }
-
-func TestRemoteAlert(t *testing.T) {
-	alertErr := &net.OpError{Op: "remote error", Err: errors.New("tls: certificate required")}
-	if name, ok := RemoteAlert(alertErr); !ok || name != "certificate required" {
-		t.Errorf("RemoteAlert = %q, %v", name, ok)
-	}
-	for _, err := range []error{
-		&net.OpError{Op: "read", Err: errors.New("tls: bad certificate")},
-		errors.New("remote error: tls: bad certificate"),
-		&net.OpError{Op: "remote error"},
-		nil,
-	} {
-		if name, ok := RemoteAlert(err); ok {
-			t.Errorf("RemoteAlert(%v) = %q, true", err, name)
-		}
-	}
-}
