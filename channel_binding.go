@@ -45,9 +45,9 @@ const exporterLabel = "EXPORTER-Channel-Binding"
 // ErrBindingInvalidState. Any other t: ErrBindingNotImplemented. The errors
 // match their sentinels with errors.Is.
 func (c *ClientConnection) ChannelBindingData(t ChannelBindingType) ([]byte, error) {
-	c.mu.Lock()
-	complete := c.hsComplete
-	c.mu.Unlock()
+	c.res.mu.Lock()
+	complete := c.res.complete
+	c.res.mu.Unlock()
 	tc := c.tlsConn.Load()
 	if !complete || tc == nil || c.closed.Load() {
 		return nil, bindingError(bindingInvalidState, nil, "%v needs a completed handshake on an open connection", t)

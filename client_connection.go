@@ -3,13 +3,10 @@ package giotls
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"net"
-	"slices"
 	"sync"
 	"sync/atomic"
 
-	"github.com/giotls/giotls/internal/sessioncache"
 	"github.com/giotls/giotls/internal/tlsconn"
 )
 
@@ -36,12 +33,12 @@ type ClientConnection struct {
 	closing  closeState    // for the graceful close (close.go)
 	closedCh chan struct{} // closed by Close: ends every wait for the handshake
 
-	hsLock chan struct{}                // one slot: held by the goroutine running the handshake
-	hs     atomic.Pointer[handshakeRun] // the handshake in progress, nil when none
-	hsDone bool                         // a handshake completed, or failed (hsErr); under hsLock
-	hsErr  error                        // sticky handshake error; under hsLock
+	hsLock chan struct{}                  // one slot: held by the goroutine running the handshake
+	hs     atomic.Pointer[handshakeState] // the handshake in progress, nil when none
+	hsDone bool                           // a handshake completed, or failed (hsErr); under hsLock
+	hsErr  error                          // sticky handshake error; under hsLock
 
-	mu                 sync.Mutex
+	mu                 sync.Mutex // guards the properties
 	identity           Connectable
 	certificate        *Certificate
 	database           Database
@@ -53,31 +50,24 @@ type ClientConnection struct {
 	useSSL3            bool
 	acceptHandler      func(peer *Certificate, errors CertificateFlags) bool
 	notifyHandler      func(property string)
+	copySource         *ClientConnection // named by CopySessionState
 
-	// Results of the last handshake.
-	peerCert        *Certificate
-	peerErrors      CertificateFlags
-	acceptedCAs     [][]byte
-	certRequested   bool
-	certificateSent *Certificate // the client certificate sent in the last handshake
-	negotiated      string
-	version         ProtocolVersion
-	suite           string
-	sessionResumed  bool
-	hsComplete      bool  // the last handshake completed
-	fatal           error // a fatal TLS error Read met; Write fails with it
+	res results
+}
 
-	// The identity the running handshake started with: SNI, verification
-	// and the session key all use it, whatever SetServerIdentity does
-	// meanwhile.
-	hsIdentity Connectable
-	hsName     serverName
-
-	// Session resumption: the adapter over the backend's cache, the key
-	// it was made with, and the connection CopySessionState named.
-	sessions   *sessioncache.ConnCache
-	startKey   string
-	copySource *ClientConnection
+// results are what the handshakes and Read found, under their own lock.
+type results struct {
+	mu             sync.Mutex
+	peerCert       *Certificate
+	peerErrors     CertificateFlags
+	acceptedCAs    [][]byte
+	negotiated     string
+	version        ProtocolVersion
+	suite          string
+	sessionResumed bool
+	complete       bool            // the handshake completed
+	fatal          error           // a fatal TLS error Read met; Write fails with it
+	last           *handshakeState // the last handshake started
 }
 
 func newClientConnection(b *Backend, base net.Conn, identity Connectable) (*ClientConnection, error) {
@@ -135,68 +125,6 @@ func (c *ClientConnection) set(property string, f func()) {
 	}
 }
 
-// Handshake runs the TLS handshake now, bounded by ctx; Read and Write run
-// it implicitly. It is done once: later calls return the first one's result
-// (a failed handshake's error is sticky). Cancelling ctx closes the base
-// connection, as crypto/tls does, and the handshake fails with ctx's error.
-func (c *ClientConnection) Handshake(ctx context.Context) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if err := c.lockHandshake(ctx); err != nil {
-		return err
-	}
-	defer c.unlockHandshake()
-	if c.closed.Load() {
-		return closedError("handshake")
-	}
-	if c.hsDone {
-		return c.hsErr
-	}
-	cfg, err := c.config()
-	if err != nil {
-		c.hsDone, c.hsErr = true, err
-		return err
-	}
-	tc := tls.Client(c.tr, cfg)
-	run := c.startRun(ctx)
-	c.tlsConn.Store(tc)
-	if c.closed.Load() { // Close ran before run and tc were published: it closed base.
-		c.hsDone, c.hsErr = true, closedError("handshake")
-		return c.hsErr
-	}
-	err = tc.HandshakeContext(run.ctx)
-	if err != nil {
-		err = c.handshakeError(ctx, err)
-		if l := c.backend.opts.Logger; l != nil {
-			l.Debug("giotls: handshake failed", "identity", identityString(c.ServerIdentity()), "error", err)
-		}
-		c.notify("accepted-cas") // also after a failed handshake, as GIO
-	} else {
-		c.recordHandshake(tc.ConnectionState())
-	}
-	c.hsDone, c.hsErr = true, err
-	return err
-}
-
-// recordHandshake stores the results of a completed handshake and notifies
-// the properties that changed.
-func (c *ClientConnection) recordHandshake(cs tls.ConnectionState) {
-	c.mu.Lock()
-	c.negotiated = cs.NegotiatedProtocol
-	c.version = protocolVersion(cs.Version)
-	c.suite = cipherSuiteName(cs.CipherSuite)
-	c.sessionResumed = cs.DidResume
-	c.hsComplete = true
-	c.mu.Unlock()
-	if l := c.backend.opts.Logger; l != nil {
-		l.Debug("giotls: handshake complete", "identity", identityString(c.ServerIdentity()),
-			"version", protocolVersion(cs.Version).String(), "ciphersuite", cipherSuiteName(cs.CipherSuite),
-			"alpn", cs.NegotiatedProtocol, "resumed", cs.DidResume)
-	}
-	c.notify("negotiated-protocol", "protocol-version", "ciphersuite-name", "accepted-cas")
-}
-
 // cipherSuiteNames maps suite IDs to names, built once: tls.CipherSuiteName
 // builds crypto/tls's whole list of suites on every call (fourteen
 // allocations a handshake).
@@ -250,95 +178,6 @@ func protocolVersion(v uint16) ProtocolVersion {
 	return ProtocolVersionUnknown
 }
 
-// config builds the crypto/tls configuration for the next handshake from the
-// properties as they are now.
-func (c *ClientConnection) config() (*tls.Config, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	name, err := resolveIdentity(c.identity)
-	if err != nil {
-		return nil, err
-	}
-	minVersion, maxVersion, err := versionRange(c.backend.opts.MinVersion, c.backend.opts.MaxVersion)
-	if err != nil {
-		return nil, err
-	}
-	cfg := &tls.Config{
-		ServerName: name.sni(),
-		NextProtos: slices.Clone(c.alpn),
-		MinVersion: minVersion,
-		MaxVersion: maxVersion,
-		// Verification is ours: every flag from the Database, then the
-		// accept-certificate handler. VerifyConnection runs on every
-		// handshake, resumed ones included (crypto/tls issue 31641).
-		InsecureSkipVerify:   true,
-		VerifyConnection:     c.verifyConnection,
-		GetClientCertificate: c.getClientCertificate,
-		Renegotiation:        tls.RenegotiateNever,
-		KeyLogWriter:         c.backend.opts.KeyLogWriter,
-	}
-	// The session key names the certificate set now: the lookup happens
-	// before the server says whether it wants one (see SessionCache).
-	var chain []*x509.Certificate
-	if c.certificate.HasPrivateKey() {
-		chain = c.certificate.chain()
-	}
-	c.hsIdentity, c.hsName, c.startKey = c.identity, name, sessionKey(name, c.base, chain)
-	var cache *sessioncache.Cache
-	if !c.backend.opts.DisableResumption && c.startKey != "" {
-		cache = c.backend.opts.SessionCache.c
-	}
-	c.sessions = sessioncache.NewConnCache(cache, c.startKey)
-	if src := c.copySource; src != nil {
-		c.sessions.CopyFrom(src.sessionsOf())
-	}
-	cfg.ClientSessionCache = c.closing.sessionCache(c.sessions)
-	return cfg, nil
-}
-
-// verifyConnection computes the peer's certificate errors, asks the
-// accept-certificate handler when they are not masked by validation-flags,
-// and records peer-certificate and peer-certificate-errors after the handler
-// returns, also when the certificate is rejected (as GIO does).
-func (c *ClientConnection) verifyConnection(cs tls.ConnectionState) error {
-	peer := certificateFromChain(cs.PeerCertificates)
-	db := c.Database()
-	c.mu.Lock()
-	identity, interaction := c.hsIdentity, c.interaction
-	mask, handler, sessions := c.validationFlags, c.acceptHandler, c.sessions
-	c.mu.Unlock()
-	sessions.SetConnectionState(cs)
-	ctx := context.Background()
-	if run := c.hs.Load(); run != nil {
-		ctx = run.ctx // Close cancels it
-	}
-	if peer == nil {
-		return newError(ErrorBadCertificate, nil, "server sent no certificate")
-	}
-	flags, err := verifyPeer(ctx, db, peer, identity, interaction)
-	if err != nil {
-		return newError(ErrorBadCertificate, err, "could not verify the server certificate")
-	}
-	flags |= staplingFlags(ctx, cs, peer, db, interaction)
-	accepted := flags&mask == 0
-	if !accepted && handler != nil {
-		c.callback(func() { accepted = handler(peer, flags) })
-	}
-	c.mu.Lock()
-	c.peerCert, c.peerErrors = peer, flags
-	c.mu.Unlock()
-	if l := c.backend.opts.Logger; l != nil {
-		l.Debug("giotls: server certificate verified", "identity", identityString(identity),
-			"subject", peer.SubjectName(), "errors", flags.String(), "masked", (flags & ^mask).String(),
-			"accepted", accepted, "resumed", cs.DidResume)
-	}
-	c.notify("peer-certificate", "peer-certificate-errors")
-	if !accepted {
-		return &Error{Code: ErrorBadCertificate, Message: "unacceptable TLS certificate (" + flags.String() + ")"}
-	}
-	return nil
-}
-
 // Read reads application data, running the handshake first if needed. A
 // close_notify from the server gives io.EOF itself; a TCP close without one
 // gives ErrEOF while require-close-notify is set (a truncation, which never
@@ -367,11 +206,11 @@ func (c *ClientConnection) Read(p []byte) (int, error) {
 // Write refuses to send more, which crypto/tls would still do. Errors of the
 // base stream and timeouts are not alerts: writing may go on after them.
 func (c *ClientConnection) recordFatal(err error) {
-	c.mu.Lock()
-	if c.fatal == nil {
-		c.fatal = err
+	c.res.mu.Lock()
+	if c.res.fatal == nil {
+		c.res.fatal = err
 	}
-	c.mu.Unlock()
+	c.res.mu.Unlock()
 }
 
 // Write writes application data, running the handshake first if needed. It
@@ -383,9 +222,9 @@ func (c *ClientConnection) Write(p []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	c.mu.Lock()
-	fatal := c.fatal
-	c.mu.Unlock()
+	c.res.mu.Lock()
+	fatal := c.res.fatal
+	c.res.mu.Unlock()
 	if fatal != nil {
 		return 0, fatal
 	}

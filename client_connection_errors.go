@@ -102,8 +102,9 @@ func (c *ClientConnection) ioError(op string, err error) error {
 
 // alertError is alertError for this connection's last handshake.
 func (c *ClientConnection) alertError(err error, a tlsconn.Alert, remote, inHandshake bool, op string) error {
-	c.mu.Lock()
-	requested, sent := c.certRequested, c.certificateSent != nil
-	c.mu.Unlock()
+	c.res.mu.Lock()
+	hs := c.res.last
+	c.res.mu.Unlock()
+	requested, sent := hs.clientCertificate()
 	return alertError(err, a, remote, inHandshake, op, requested, sent)
 }

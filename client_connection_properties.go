@@ -35,17 +35,17 @@ func (c *ClientConnection) SetCertificate(cert *Certificate) {
 // PeerCertificate returns the server's certificate with the chain it sent;
 // nil before the handshake.
 func (c *ClientConnection) PeerCertificate() *Certificate {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.peerCert
+	c.res.mu.Lock()
+	defer c.res.mu.Unlock()
+	return c.res.peerCert
 }
 
 // PeerCertificateErrors returns the problems found with the server's
 // certificate in the last handshake.
 func (c *ClientConnection) PeerCertificateErrors() CertificateFlags {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.peerErrors
+	c.res.mu.Lock()
+	defer c.res.mu.Unlock()
+	return c.res.peerErrors
 }
 
 // Database returns the database used to verify the server: the one set, or
@@ -112,25 +112,25 @@ func (c *ClientConnection) SetAdvertisedProtocols(protocols []string) {
 
 // NegotiatedProtocol returns the ALPN protocol agreed, "" for none.
 func (c *ClientConnection) NegotiatedProtocol() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.negotiated
+	c.res.mu.Lock()
+	defer c.res.mu.Unlock()
+	return c.res.negotiated
 }
 
 // ProtocolVersion returns the version negotiated, [ProtocolVersionUnknown]
 // before the handshake.
 func (c *ClientConnection) ProtocolVersion() ProtocolVersion {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.version
+	c.res.mu.Lock()
+	defer c.res.mu.Unlock()
+	return c.res.version
 }
 
 // CiphersuiteName returns the IANA name of the cipher suite, "" before the
 // handshake.
 func (c *ClientConnection) CiphersuiteName() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.suite
+	c.res.mu.Lock()
+	defer c.res.mu.Unlock()
+	return c.res.suite
 }
 
 // OnAcceptCertificate sets GIO's accept-certificate handler: called, on the
@@ -157,9 +157,9 @@ func (c *ClientConnection) OnNotify(handler func(property string)) {
 // handshake has completed. (crypto/tls's own ConnectionState waits for a
 // running handshake, so a handler called during one would wait for itself.)
 func (c *ClientConnection) ConnectionState() tls.ConnectionState {
-	c.mu.Lock()
-	done := c.hsComplete
-	c.mu.Unlock()
+	c.res.mu.Lock()
+	done := c.res.complete
+	c.res.mu.Unlock()
 	if tc := c.tlsConn.Load(); done && tc != nil {
 		return tc.ConnectionState()
 	}
@@ -169,13 +169,13 @@ func (c *ClientConnection) ConnectionState() tls.ConnectionState {
 // AcceptedCAs returns the DER subject DNs from the server's
 // CertificateRequest, in the server's order; nil if none was requested.
 func (c *ClientConnection) AcceptedCAs() [][]byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.acceptedCAs == nil {
+	c.res.mu.Lock()
+	defer c.res.mu.Unlock()
+	if c.res.acceptedCAs == nil {
 		return nil
 	}
-	out := make([][]byte, len(c.acceptedCAs))
-	for i, dn := range c.acceptedCAs {
+	out := make([][]byte, len(c.res.acceptedCAs))
+	for i, dn := range c.res.acceptedCAs {
 		out[i] = slices.Clone(dn)
 	}
 	return out
@@ -238,7 +238,7 @@ func (c *ClientConnection) SetValidationFlags(flags CertificateFlags) {
 // SessionResumed reports, after the handshake, whether the server accepted a
 // resumed session.
 func (c *ClientConnection) SessionResumed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sessionResumed
+	c.res.mu.Lock()
+	defer c.res.mu.Unlock()
+	return c.res.sessionResumed
 }

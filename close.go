@@ -92,9 +92,9 @@ func (c *ClientConnection) CloseContext(ctx context.Context) error {
 // Read or Write: Close then serves to break that call, and waiting would
 // contend with it.
 func (c *ClientConnection) closeTLS(ctx context.Context, tc *tls.Conn) error {
-	c.mu.Lock()
-	graceful := c.hsComplete && c.fatal == nil
-	c.mu.Unlock()
+	c.res.mu.Lock()
+	graceful := c.res.complete && c.res.fatal == nil
+	c.res.mu.Unlock()
 	var drainErr error
 	if graceful && c.closing.busy.Load() == 0 {
 		drainErr = c.closeGracefully(ctx, tc)

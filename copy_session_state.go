@@ -5,12 +5,12 @@ import "github.com/giotls/giotls/internal/sessioncache"
 // sessionsOf returns the connection's session adapter, nil before its first
 // handshake completed.
 func (c *ClientConnection) sessionsOf() *sessioncache.ConnCache {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.hsComplete {
+	c.res.mu.Lock()
+	defer c.res.mu.Unlock()
+	if !c.res.complete {
 		return nil
 	}
-	return c.sessions
+	return c.res.last.sessions
 }
 
 // CopySessionState makes this connection resume source's session, whatever
@@ -56,9 +56,9 @@ func (c *ClientConnection) CopySessionState(source *ClientConnection) {
 	if source == nil || source == c || c.tlsConn.Load() != nil {
 		return
 	}
-	source.mu.Lock()
-	ok := source.hsComplete
-	source.mu.Unlock()
+	source.res.mu.Lock()
+	ok := source.res.complete
+	source.res.mu.Unlock()
 	if !ok {
 		return
 	}

@@ -3,19 +3,7 @@ package giotls
 import (
 	"context"
 	"net"
-	"sync/atomic"
 )
-
-// handshakeRun is the state of one handshake in progress, kept by the
-// handshake itself rather than by a goroutine (Go has no goroutine identity
-// worth trusting): the context the handshake, its verification and its
-// Interaction run with, which Close cancels, and how deeply the user
-// handlers it runs are nested.
-type handshakeRun struct {
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	depth  atomic.Int32 // user handlers running: notify -> handler -> setter -> notify ... nest
-}
 
 // lockHandshake takes the handshake lock for the caller, waiting for a
 // handshake in progress on another goroutine, and fails instead of waiting
@@ -51,17 +39,6 @@ func (c *ClientConnection) unlockHandshake() {
 		run.cancel(nil)
 	}
 	<-c.hsLock
-}
-
-// startRun publishes the handshake about to run, under the handshake lock,
-// with a context derived from ctx that Close cancels. It stays published
-// until unlockHandshake, so that the notifications sent after the handshake
-// count as its handlers too.
-func (c *ClientConnection) startRun(ctx context.Context) *handshakeRun {
-	run := &handshakeRun{}
-	run.ctx, run.cancel = context.WithCancelCause(ctx)
-	c.hs.Store(run)
-	return run
 }
 
 // releaseHandshake is Close's part here: it cancels the handshake in

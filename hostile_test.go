@@ -310,14 +310,24 @@ func (c *fakeClock) Set(t time.Time) {
 	c.now = t
 }
 
+// takeSession takes the session a connection looking up key would offer,
+// as crypto/tls's one Get before the ClientHello does.
+func takeSession(cache *SessionCache, key string) (*tls.ClientSessionState, bool) {
+	return sessioncache.NewConnCache(cache.c, key).Get(key)
+}
+
+// lastHandshake returns the state of c's last handshake.
+func lastHandshake(c *ClientConnection) *handshakeState {
+	c.res.mu.Lock()
+	defer c.res.mu.Unlock()
+	return c.res.last
+}
+
 // receivedSessions returns how many sessions a connection's adapter keeps
 // for CopySessionState, read through reflection from the unexported
 // sessioncache.ConnCache.received.
 func receivedSessions(c *ClientConnection) int {
-	cc := c
-	cc.mu.Lock()
-	s := cc.sessions
-	cc.mu.Unlock()
+	s := lastHandshake(c).sessions
 	return reflect.ValueOf(s).Elem().FieldByName("received").Len()
 }
 
@@ -360,11 +370,11 @@ func TestHostileSessionTicketFlood(t *testing.T) {
 		t.Errorf("the connection keeps %d sessions for CopySessionState, want at most %d", n, keep)
 	}
 	// The queue kept the newest: the oldest left is ticket 9995.
-	e, ok := cache.c.Take(c.startKey)
+	st, ok := takeSession(cache, lastHandshake(c).startKey)
 	if !ok {
 		t.Fatal("no session under the connection's key")
 	}
-	label, _, err := e.State.ResumptionState()
+	label, _, err := st.ResumptionState()
 	if err != nil || string(label) != fmt.Sprintf("ticket-%05d", tickets-keep) {
 		t.Errorf("oldest ticket kept is %q (%v), want ticket-%05d", label, err, tickets-keep)
 	}
@@ -394,7 +404,7 @@ func TestHostileTicketLifetime(t *testing.T) {
 		c.SetDatabase(ca.db)
 		c.SetDeadline(time.Now().Add(10 * time.Second))
 		_, err := io.ReadFull(c, make([]byte, 1))
-		return cache, clock, c.startKey, err
+		return cache, clock, lastHandshake(c).startKey, err
 	}
 
 	t.Run("over seven days", func(t *testing.T) {
@@ -417,20 +427,17 @@ func TestHostileTicketLifetime(t *testing.T) {
 	} {
 		t.Run("seven days, "+tc.name, func(t *testing.T) {
 			srv := serve(week)
-			cache, clock, key, err := connect(t, srv, tc.maxAge)
-			if err != nil {
-				t.Fatal(err)
-			}
-			start := clock.Now()
-			clock.Set(start.Add(tc.kept - time.Second))
-			e, ok := cache.c.Take(key)
-			if !ok {
-				t.Fatalf("ticket gone before %v", tc.kept)
-			}
-			cache.c.Put(key, e) // back, as it was
-			clock.Set(start.Add(tc.kept + time.Second))
-			if _, ok := cache.c.Take(key); ok {
-				t.Errorf("ticket still offered after %v", tc.kept)
+			// Taking the ticket spends it: one connection for each side of
+			// the bound.
+			for _, after := range []time.Duration{tc.kept - time.Second, tc.kept + time.Second} {
+				cache, clock, key, err := connect(t, srv, tc.maxAge)
+				if err != nil {
+					t.Fatal(err)
+				}
+				clock.Set(clock.Now().Add(after))
+				if _, ok := takeSession(cache, key); ok != (after < tc.kept) {
+					t.Errorf("after %v: ticket offered %v, want %v (kept %v)", after, ok, after < tc.kept, tc.kept)
+				}
 			}
 		})
 	}

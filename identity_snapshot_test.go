@@ -131,3 +131,53 @@ func TestIdentitySwitchRace(t *testing.T) {
 		}
 	}
 }
+
+// TestPropertySnapshotPerHandshake: like the identity, the database and the
+// validation flags a handshake verifies with are the ones set when it
+// started; a change from another goroutine while it runs (here: by the
+// server, after it read the ClientHello) applies to the next handshake.
+func TestPropertySnapshotPerHandshake(t *testing.T) {
+	tests := []struct {
+		name   string
+		leaf   func(ca *testCA) *testpki.Leaf
+		change func(c *ClientConnection)
+		wantOK bool // the verdict with the properties of the start
+	}{
+		{"database dropped", func(ca *testCA) *testpki.Leaf {
+			return ca.MustLeaf(t, "server", testpki.DNSNames("a.example"))
+		}, func(c *ClientConnection) { c.SetDatabase(nil) }, true},
+		{"validation flags cleared", func(ca *testCA) *testpki.Leaf {
+			return ca.MustLeaf(t, "server", testpki.DNSNames("other.example"))
+		}, func(c *ClientConnection) { c.SetValidationFlags(0) }, false},
+	}
+	for _, v := range tlsVersions {
+		for _, tt := range tests {
+			t.Run(tls.VersionName(v)+"/"+tt.name, func(t *testing.T) {
+				ca := newTestCA(t, "Snapshot Root")
+				cfg := serverConfig(tt.leaf(ca))
+				cfg.MinVersion, cfg.MaxVersion = v, v
+				var current atomic.Pointer[ClientConnection]
+				cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+					if c := current.Load(); c != nil {
+						tt.change(c)
+					}
+					return nil, nil
+				}
+				srv := startTLSServer(t, "tcp4", cfg, func(c *tls.Conn) { c.Write([]byte{'!'}); io.Copy(io.Discard, c) })
+				base, err := net.Dial("tcp", srv.Addr.String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, _ := newPrivateBackend().NewClientConnection(base, NewNetworkAddress("a.example", srv.Addr.Port()))
+				defer c.Close()
+				c.SetDatabase(ca.db)
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				current.Store(c)
+				err = c.Handshake(context.Background())
+				if tt.wantOK != (err == nil) {
+					t.Errorf("handshake: %v (errors %v); want success %v, as the properties set when it started give", err, c.PeerCertificateErrors(), tt.wantOK)
+				}
+			})
+		}
+	}
+}

@@ -22,12 +22,12 @@ const maxLifetime = 7 * 24 * time.Hour
 type Options struct {
 	MaxKeys          int           // keys kept; the least recently used is evicted
 	MaxTicketsPerKey int           // TLS 1.3 tickets queued per key; the oldest is dropped
-	MaxAge           time.Duration // age cap from [Entry.Born]; at most seven days
+	MaxAge           time.Duration // age cap from the entry's Born; at most seven days
 	Now              func() time.Time
 }
 
-// An Entry is a session as the cache stores it.
-type Entry struct {
+// An entry is a session as the cache stores it.
+type entry struct {
 	State *tls.ClientSessionState
 	// TLS13 marks a single-use TLS 1.3 ticket, queued and handed out once.
 	// Otherwise the state is a TLS 1.2 session, which replaces the key's
@@ -52,13 +52,13 @@ type lineage struct {
 	key   string
 }
 
-// item is a stored Entry.
+// item is a stored entry.
 type item struct {
-	Entry
+	entry
 	expires time.Time
 	lin     *lineage // the chain it belongs to; its cache is the one it was put in
 	owner   *bucket  // nil once out of the cache; guarded by lin.cache.mu
-	// claimed is set when a TLS 1.3 ticket is handed out by Take, TakeThis
+	// claimed is set when a TLS 1.3 ticket is handed out by take, takeOfLineage
 	// or ConnCache.CopyFrom: whoever sets it is the only one to present it.
 	claimed atomic.Bool
 }
@@ -118,7 +118,7 @@ var defaultCache = New(Options{})
 func Default() *Cache { return defaultCache }
 
 // newItem computes when e expires; nil if it already has.
-func newItem(e Entry, now time.Time, maxAge time.Duration) *item {
+func newItem(e entry, now time.Time, maxAge time.Duration) *item {
 	if e.Born.IsZero() || e.Born.After(now) {
 		e.Born = now
 	}
@@ -132,18 +132,11 @@ func newItem(e Entry, now time.Time, maxAge time.Duration) *item {
 	if !now.Before(expires) {
 		return nil
 	}
-	return &item{Entry: e, expires: expires}
+	return &item{entry: e, expires: expires}
 }
 
-// Put stores e under key. A TLS 1.3 ticket joins the key's queue, dropping
-// the oldest when the queue is full; a TLS 1.2 state replaces the key's
-// previous one. A new key evicts the least recently used one when the cache
-// is full. Put ignores a nil State and an entry that has already expired.
-// Each Put begins a lineage of its own.
-func (c *Cache) Put(key string, e Entry) { c.put(&lineage{cache: c, key: key}, e) }
-
 // put stores e under lin.key as a session of lin; lin.cache must be c.
-func (c *Cache) put(lin *lineage, e Entry) *item {
+func (c *Cache) put(lin *lineage, e entry) *item {
 	if e.State == nil {
 		return nil
 	}
@@ -190,19 +183,6 @@ func (c *Cache) put(lin *lineage, e Entry) *item {
 	return it
 }
 
-// Take returns a session to offer for key: the oldest unexpired TLS 1.3
-// ticket, removed as it is returned so that it is never offered twice
-// (RFC 8446, Appendix C.4); else the key's TLS 1.2 state, which stays.
-// Expired sessions met on the way are dropped. The returned Entry has Born
-// filled in.
-func (c *Cache) Take(key string) (Entry, bool) {
-	it := c.take(key)
-	if it == nil {
-		return Entry{}, false
-	}
-	return it.Entry, true
-}
-
 func (c *Cache) take(key string) *item {
 	now := c.now()
 	c.mu.Lock()
@@ -233,24 +213,6 @@ func (c *Cache) take(key string) *item {
 	return found
 }
 
-// TakeThis removes exactly s, under whatever key it is, and reports whether
-// it was there, unexpired and (for a TLS 1.3 ticket) not yet handed out. It
-// lets a caller that saw s arrive claim it for itself.
-func (c *Cache) TakeThis(s *tls.ClientSessionState) bool {
-	now := c.now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	it := c.byState[s]
-	if it == nil {
-		return false
-	}
-	c.remove(it)
-	if !now.Before(it.expires) {
-		return false
-	}
-	return !it.TLS13 || it.claimed.CompareAndSwap(false, true)
-}
-
 // takeOfLineage claims the newest unexpired TLS 1.3 ticket of lin that
 // lin.cache holds and was never handed out, removing it; failing that, it
 // returns lin's TLS 1.2 state there, which stays.
@@ -273,19 +235,6 @@ func (c *Cache) takeOfLineage(lin *lineage) *item {
 		return it
 	}
 	return nil
-}
-
-// Forget removes s if it is still cached: the server rejected it, or
-// crypto/tls found it unusable.
-func (c *Cache) Forget(s *tls.ClientSessionState) {
-	if s == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if it := c.byState[s]; it != nil {
-		c.remove(it)
-	}
 }
 
 // Len reports how many keys and sessions the cache holds, expired ones that

@@ -56,7 +56,7 @@ func NewConnCache(c *Cache, key string) *ConnCache {
 var _ tls.ClientSessionCache = (*ConnCache)(nil)
 
 // Get returns the session CopyFrom set, if any, else one taken from the
-// cache under the connection's key (see [Cache.Take]). crypto/tls calls it
+// cache under the connection's key (the oldest unexpired TLS 1.3 ticket, taken out; else the TLS 1.2 state). crypto/tls calls it
 // once, before the ClientHello; key is ignored.
 func (cc *ConnCache) Get(key string) (*tls.ClientSessionState, bool) {
 	cc.mu.Lock()
@@ -81,8 +81,8 @@ func (cc *ConnCache) Get(key string) (*tls.ClientSessionState, bool) {
 // session it resumed, under that chain's key and in that chain's cache; after
 // a full handshake, under the connection's own key (or the one StoreUnder
 // set), beginning a chain. key is ignored. The protocol version and ticket
-// lifetime come from [Describe], or from SetConnectionState when it told
-// TLS 1.2 or Describe fails; failing both, the session is taken for a
+// lifetime come from describe, or from SetConnectionState when it told
+// TLS 1.2 or describe fails; failing both, the session is taken for a
 // single-use TLS 1.3 ticket. A session received after offering one inherits
 // its Born, unless SetConnectionState said the server did not resume:
 // renewing a session never extends its age cap.
@@ -104,15 +104,15 @@ func (cc *ConnCache) Put(key string, s *tls.ClientSessionState) {
 		}
 		return
 	}
-	e := Entry{State: s, TLS13: true}
+	e := entry{State: s, TLS13: true}
 	cc.mu.Lock()
 	version := cc.version
 	cc.mu.Unlock()
 	if version != 0 && version < tls.VersionTLS13 {
-		// Describe costs microseconds (it encodes the whole state) and would
+		// describe costs microseconds (it encodes the whole state) and would
 		// only tell what is known: a TLS 1.2 ticket has no lifetime to read.
 		e.TLS13 = false
-	} else if info, err := Describe(s); err == nil {
+	} else if info, err := describe(s); err == nil {
 		e.TLS13, e.Lifetime = info.TLS13(), info.Lifetime
 	} else if version != 0 {
 		e.TLS13 = version >= tls.VersionTLS13
@@ -189,7 +189,7 @@ func (cc *ConnCache) StoreUnder(key string) {
 // the server accepted resumption; call it from tls.Config.VerifyConnection,
 // which crypto/tls runs before it Puts a TLS 1.2 ticket. It is optional: it
 // refines the Born of later sessions (a full handshake starts a new chain)
-// and gives the version when [Describe] cannot.
+// and gives the version when describe cannot.
 func (cc *ConnCache) SetConnectionState(cs tls.ConnectionState) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
@@ -198,15 +198,6 @@ func (cc *ConnCache) SetConnectionState(cs tls.ConnectionState) {
 	if cs.DidResume {
 		cc.resumed = 1
 	}
-}
-
-// Offered reports whether Get handed out a session. crypto/tls may still
-// have declined to use it; tls.ConnectionState.DidResume says whether the
-// server accepted it.
-func (cc *ConnCache) Offered() bool {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return cc.offered != nil
 }
 
 // CopyFrom makes the next Get offer a session of src's chain, whatever the
@@ -286,22 +277,4 @@ func (cc *ConnCache) CopyFrom(src *ConnCache) bool {
 	}
 	cc.copied = pick
 	return true
-}
-
-// Discard removes from their cache the session this connection resumed and
-// every session it received, and forgets them: for a connection whose peer
-// was rejected after its handshake, so that nothing tied to that peer is
-// offered again. (A rejection inside VerifyConnection needs no Discard:
-// crypto/tls then calls Put(key, nil) and stores nothing.)
-func (cc *ConnCache) Discard() {
-	cc.mu.Lock()
-	recs := cc.received
-	if cc.offered != nil {
-		recs = append(recs, cc.offered)
-	}
-	cc.received, cc.offered, cc.forgotten = nil, nil, false
-	cc.mu.Unlock()
-	for _, it := range recs {
-		it.forget()
-	}
 }

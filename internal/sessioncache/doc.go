@@ -33,7 +33,7 @@
 // as GIO, following arXiv:1810.07304, section 6) after the full handshake that
 // began its resumption chain, however often it was used or renewed since: a
 // ticket received on a resumed connection inherits the birth time of the
-// session that connection resumed ([Entry.Born]). Within that cap, a TLS 1.3
+// session that connection resumed (an entry's Born). Within that cap, a TLS 1.3
 // ticket also expires after the ticket_lifetime the server gave it, and never
 // lives longer than seven days (RFC 8446, Section 4.6.1). TLS 1.2 tickets
 // carry only a lifetime hint (RFC 5077, Section 3.3), which crypto/tls does
@@ -61,8 +61,9 @@
 //     after the handshake and is processed inside a Read: a connection that
 //     never reads application data receives no TLS 1.3 ticket.
 //
-// What the giotls package (the root) calls, per connection, when its
-// handshake starts (ClientConnection.config, from the properties of that moment):
+// What the giotls package (the root) calls, per handshake, when it starts
+// (newHandshake, from the snapshot of the properties it takes then); this
+// is all the package exports:
 //
 //   - NewConnCache(cache, key), used as that handshake's
 //     tls.Config.ClientSessionCache. cache is the backend's
@@ -85,9 +86,8 @@
 //     and database, so a copied session is verified as the copier's).
 //   - [Cache.Len] for SessionCache.Len.
 //
-// It calls neither [ConnCache.Offered] nor [ConnCache.Discard]: every
-// rejection happens inside VerifyConnection, after which crypto/tls calls
-// Put(key, nil) and stores nothing.
+// Every rejection happens inside VerifyConnection, after which crypto/tls
+// calls Put(key, nil) and stores nothing, so nothing needs discarding later.
 //
 // A TLS 1.2 server may also resume by session ID (RFC 5246), which crypto/tls
 // does not support on the client: only tickets are cached.

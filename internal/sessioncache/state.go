@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// Info is what the cache needs to know about a session that crypto/tls keeps
+// stateInfo is what the cache needs to know about a session that crypto/tls keeps
 // in unexported fields of [tls.SessionState].
-type Info struct {
+type stateInfo struct {
 	Version uint16    // protocol version of the session: tls.VersionTLS12, tls.VersionTLS13, ...
 	Created time.Time // when the client got the session (TLS 1.3) or finished its handshake (TLS 1.2)
 	// Lifetime is the ticket_lifetime the server gave a TLS 1.3 ticket
@@ -19,11 +19,11 @@ type Info struct {
 }
 
 // TLS13 reports whether the session is a single-use TLS 1.3 ticket.
-func (i Info) TLS13() bool { return i.Version >= tls.VersionTLS13 }
+func (i stateInfo) TLS13() bool { return i.Version >= tls.VersionTLS13 }
 
 var errBadState = errors.New("sessioncache: unrecognised session state encoding")
 
-// Describe reads the version, creation time and ticket lifetime of s from
+// describe reads the version, creation time and ticket lifetime of s from
 // the encoding of [tls.SessionState.Bytes], the only place crypto/tls exposes
 // them. That encoding (crypto/tls ticket.go, in the language of RFC 8446,
 // Section 3) starts
@@ -37,27 +37,27 @@ var errBadState = errors.New("sessioncache: unrecognised session state encoding"
 // and, for a TLS 1.3 client session, continues with uint64 use_by and
 // uint32 age_add. Go documents the encoding as opaque, but it can only grow
 // at the end (other Go versions must parse it, as a server shares ticket
-// keys): Describe reads the fields it needs and ignores anything after them.
+// keys): describe reads the fields it needs and ignores anything after them.
 // created_at and use_by come from the same clock (the client's Config.Time),
 // so their difference is the server's ticket_lifetime. An error means the
 // encoding changed; the caller should then treat the session as a TLS 1.3
 // ticket of unknown lifetime, which is the stricter choice.
-func Describe(s *tls.ClientSessionState) (Info, error) {
+func describe(s *tls.ClientSessionState) (stateInfo, error) {
 	_, ss, err := s.ResumptionState()
 	if err != nil {
-		return Info{}, err
+		return stateInfo{}, err
 	}
 	if ss == nil {
-		return Info{}, errors.New("sessioncache: empty session state")
+		return stateInfo{}, errors.New("sessioncache: empty session state")
 	}
 	b, err := ss.Bytes()
 	if err != nil {
-		return Info{}, err
+		return stateInfo{}, err
 	}
 	return parseState(b)
 }
 
-func parseState(b []byte) (Info, error) {
+func parseState(b []byte) (stateInfo, error) {
 	r := reader(b)
 	version, ok1 := r.uint(2)
 	typ, ok2 := r.uint(1)
@@ -68,16 +68,16 @@ func parseState(b []byte) (Info, error) {
 	earlyData, ok7 := r.uint(1)
 	ok8 := r.skip(3) && r.skip(3) // certificate, verified_chains
 	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 || !ok8 || typ != 2 || earlyData > 1 {
-		return Info{}, errBadState
+		return stateInfo{}, errBadState
 	}
 	if earlyData == 1 && !r.skip(1) { // alpn
-		return Info{}, errBadState
+		return stateInfo{}, errBadState
 	}
-	info := Info{Version: uint16(version), Created: time.Unix(int64(created), 0)}
+	info := stateInfo{Version: uint16(version), Created: time.Unix(int64(created), 0)}
 	if info.TLS13() {
 		useBy, ok := r.uint(8)
 		if !ok || useBy < created || useBy-created > uint64(maxLifetime/time.Second) {
-			return Info{}, errBadState
+			return stateInfo{}, errBadState
 		}
 		info.Lifetime = time.Duration(useBy-created) * time.Second
 	}
