@@ -125,9 +125,8 @@ func (c *Certificate) Verify(identity Connectable, trustedCA *Certificate) Certi
 		anchors = []*x509.Certificate{trustedCA.cert}
 	}
 	opts := &verify.Options{Chain: c.chain(), Store: verify.NewStore(anchors, nil)}
-	if !noIdentity(identity) {
-		opts.CheckIdentity = true
-		opts.Identity = verifyIdentity(identity)
+	if id := identityOf(identity); id.check {
+		opts.CheckIdentity, opts.Identity = true, id.Identity
 	}
 	res, _ := verify.Verify(context.Background(), opts)
 	flags := CertificateFlags(res.Flags)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/asn1"
-	"strconv"
-	"strings"
 )
 
 // Purpose is the extended key usage a chain is verified for, as an OID string
@@ -69,27 +67,3 @@ var (
 	oidServerAuth = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 1}
 	oidClientAuth = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 2}
 )
-
-// purposeOID parses a Purpose; the empty Purpose requires nothing.
-func purposeOID(p Purpose) (asn1.ObjectIdentifier, error) {
-	switch p {
-	case "":
-		return nil, nil
-	case PurposeServer: // the connection's, on every handshake
-		return oidServerAuth, nil
-	case PurposeClient:
-		return oidClientAuth, nil
-	}
-	var oid asn1.ObjectIdentifier
-	for _, part := range strings.Split(string(p), ".") {
-		n, err := strconv.Atoi(part)
-		if err != nil || n < 0 {
-			return nil, newError(ErrorMisc, nil, "invalid purpose %q: not an OID", string(p))
-		}
-		oid = append(oid, n)
-	}
-	if len(oid) < 2 {
-		return nil, newError(ErrorMisc, nil, "invalid purpose %q: not an OID", string(p))
-	}
-	return oid, nil
-}

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"os"
-	"time"
 
 	"github.com/giotls/giotls/internal/verify"
 )
@@ -80,26 +79,6 @@ type storeDatabase struct {
 // SystemDatabase).
 func newStoreDatabase(anchors []*x509.Certificate, crls []*x509.RevocationList, path string, platform bool) *storeDatabase {
 	return &storeDatabase{store: verify.NewStore(anchors, crls), x509: newX509Opinion(anchors, platform), path: path}
-}
-
-// VerifyChain implements Database. The flags are computed by
-// internal/verify on the best path from chain to an anchor of the
-// database (see its documentation for what each flag covers), and a chain
-// it finds nothing wrong with must also be accepted by crypto/x509 (see
-// x509Opinion for the rule and how its errors map to flags).
-func (d *storeDatabase) VerifyChain(ctx context.Context, chain *Certificate, purpose Purpose, identity Connectable,
-	interaction Interaction) (CertificateFlags, error) {
-	flags, err := verifyWithStore(ctx, d.store, chain, purpose, identity)
-	if err != nil {
-		return flags, err
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	return d.x509.secondOpinion(ctx, flags, chain.chain(), verifyIdentity(identity), purpose, time.Now())
 }
 
 // LookupCertificateIssuer implements Database: the anchor whose subject is

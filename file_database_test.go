@@ -282,7 +282,8 @@ func TestVerifyPeerWithoutDatabase(t *testing.T) {
 		{"user database, typed nil identity", contractDatabase{rootPool(root.Cert)}, good, (*NetworkAddress)(nil), CertificateBadIdentity},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := verifyPeer(ctx, tc.db, tc.peer, tc.id, nil)
+			name, _ := resolveIdentity(tc.id)
+			got, err := verifyPeer(ctx, tc.db, tc.peer, tc.id, name, nil)
 			if err != nil || got != tc.want {
 				t.Errorf("verifyPeer = %v, %v; want %v", got, err, tc.want)
 			}

@@ -204,7 +204,7 @@ func (hs *handshakeState) verifyConnection(cs tls.ConnectionState) error {
 	if peer == nil {
 		return newError(ErrorBadCertificate, nil, "server sent no certificate")
 	}
-	flags, err := verifyPeer(hs.ctx, hs.database, peer, hs.identity, hs.interaction)
+	flags, err := verifyPeer(hs.ctx, hs.database, peer, hs.identity, hs.name, hs.interaction)
 	if err != nil {
 		return newError(ErrorBadCertificate, err, "could not verify the server certificate")
 	}
