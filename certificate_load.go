@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"iter"
 	"os"
 	"strings"
 
@@ -326,20 +327,16 @@ func isPEM(data []byte) bool { return bytes.Contains(data, []byte("-----BEGIN ")
 // that decryptKey can decrypt. Blocks of other types (parameters, CRLs) are
 // skipped.
 func parsePEM(data []byte) (certs []*x509.Certificate, key crypto.PrivateKey, encrypted *pem.Block, err error) {
-	rest := data
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		switch block.Type {
-		case "CERTIFICATE", "X509 CERTIFICATE":
+	for block := range pemBlocks(data) {
+		if isCertificateBlock(block) {
 			c, err := x509.ParseCertificate(block.Bytes)
 			if err != nil {
 				return nil, nil, nil, newError(ErrorBadCertificate, err, "could not parse PEM certificate")
 			}
 			certs = append(certs, c)
+			continue
+		}
+		switch block.Type {
 		case "ENCRYPTED PRIVATE KEY", "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY":
 			if key != nil || encrypted != nil {
 				continue
@@ -359,6 +356,25 @@ func parsePEM(data []byte) (certs []*x509.Certificate, key crypto.PrivateKey, en
 		}
 	}
 	return certs, key, encrypted, nil
+}
+
+// pemBlocks yields the PEM blocks of data, in order.
+func pemBlocks(data []byte) iter.Seq[*pem.Block] {
+	return func(yield func(*pem.Block) bool) {
+		for rest := data; ; {
+			var block *pem.Block
+			block, rest = pem.Decode(rest)
+			if block == nil || !yield(block) {
+				return
+			}
+		}
+	}
+}
+
+// isCertificateBlock reports whether block holds a certificate ("X509
+// CERTIFICATE" is OpenSSL's old name for it).
+func isCertificateBlock(block *pem.Block) bool {
+	return block.Type == "CERTIFICATE" || block.Type == "X509 CERTIFICATE"
 }
 
 func parseKeyBlock(block *pem.Block) (crypto.PrivateKey, error) {

@@ -183,54 +183,43 @@ func protocolVersion(v uint16) ProtocolVersion {
 // gives ErrEOF while require-close-notify is set (a truncation, which never
 // matches io.EOF: see Error.Unwrap), io.EOF otherwise.
 func (c *ClientConnection) Read(p []byte) (int, error) {
-	c.closing.busy.Add(1)
-	defer c.closing.busy.Add(-1)
-	tc, err := c.established("read")
-	if err != nil {
-		return 0, err
-	}
-	n, err := tc.Read(p)
-	if err != nil {
-		_, _, alert := tlsconn.AlertOf(err)
-		err = c.ioError("read", err)
-		if alert {
-			c.recordFatal(err)
-		}
-	}
-	return n, err
-}
-
-// recordFatal remembers a fatal alert met by Read, the server's or
-// crypto/tls's own (a record that failed to decrypt): after one, "both
-// parties MUST immediately close the connection" (RFC 8446, section 6.2), so
-// Write refuses to send more, which crypto/tls would still do. Errors of the
-// base stream and timeouts are not alerts: writing may go on after them.
-func (c *ClientConnection) recordFatal(err error) {
-	c.res.mu.Lock()
-	if c.res.fatal == nil {
-		c.res.fatal = err
-	}
-	c.res.mu.Unlock()
+	return c.transfer("read", func(tc *tls.Conn) (int, error) { return tc.Read(p) })
 }
 
 // Write writes application data, running the handshake first if needed. It
 // fails with the error of a fatal alert Read met.
 func (c *ClientConnection) Write(p []byte) (int, error) {
+	return c.transfer("write", func(tc *tls.Conn) (int, error) { return tc.Write(p) })
+}
+
+// transfer runs io, Read's or Write's part, on the handshaken connection,
+// counted as busy for Close, and turns its error into GIO's terms. A fatal
+// alert Read meets, the server's or crypto/tls's own (a record that failed
+// to decrypt), is remembered: after one, "both parties MUST immediately
+// close the connection" (RFC 8446, section 6.2), so Write refuses to send
+// more, which crypto/tls would still do. Errors of the base stream and
+// timeouts are not alerts: writing may go on after them.
+func (c *ClientConnection) transfer(op string, io func(*tls.Conn) (int, error)) (int, error) {
 	c.closing.busy.Add(1)
 	defer c.closing.busy.Add(-1)
-	tc, err := c.established("write")
+	tc, err := c.established(op)
+	if err == nil && op == "write" {
+		err = result(c, &c.res.fatal)
+	}
 	if err != nil {
 		return 0, err
 	}
-	c.res.mu.Lock()
-	fatal := c.res.fatal
-	c.res.mu.Unlock()
-	if fatal != nil {
-		return 0, fatal
-	}
-	n, err := tc.Write(p)
+	n, err := io(tc)
 	if err != nil {
-		err = c.ioError("write", err)
+		_, _, alert := tlsconn.AlertOf(err)
+		err = c.ioError(op, err)
+		if alert && op == "read" {
+			c.res.mu.Lock()
+			if c.res.fatal == nil {
+				c.res.fatal = err
+			}
+			c.res.mu.Unlock()
+		}
 	}
 	return n, err
 }

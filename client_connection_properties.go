@@ -20,32 +20,22 @@ func (c *ClientConnection) SetWriteDeadline(t time.Time) error { return c.base.S
 func (c *ClientConnection) BaseIOStream() net.Conn { return c.base }
 
 // Certificate returns the certificate this side presents, nil for none.
-func (c *ClientConnection) Certificate() *Certificate {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.certificate
-}
+func (c *ClientConnection) Certificate() *Certificate { return property(c, &c.certificate) }
 
 // SetCertificate sets the certificate to present when the server asks for
 // one. The handshake reads it when it starts.
 func (c *ClientConnection) SetCertificate(cert *Certificate) {
-	c.set("certificate", func() { c.certificate = cert })
+	setProperty(c, "certificate", &c.certificate, cert)
 }
 
 // PeerCertificate returns the server's certificate with the chain it sent;
 // nil before the handshake.
-func (c *ClientConnection) PeerCertificate() *Certificate {
-	c.res.mu.Lock()
-	defer c.res.mu.Unlock()
-	return c.res.peerCert
-}
+func (c *ClientConnection) PeerCertificate() *Certificate { return result(c, &c.res.peerCert) }
 
 // PeerCertificateErrors returns the problems found with the server's
 // certificate in the last handshake.
 func (c *ClientConnection) PeerCertificateErrors() CertificateFlags {
-	c.res.mu.Lock()
-	defer c.res.mu.Unlock()
-	return c.res.peerErrors
+	return result(c, &c.res.peerErrors)
 }
 
 // Database returns the database used to verify the server: the one set, or
@@ -72,29 +62,21 @@ func (c *ClientConnection) SetDatabase(db Database) {
 
 // Interaction returns the interaction asked for passwords and client
 // certificates during handshakes; nil for none.
-func (c *ClientConnection) Interaction() Interaction {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.interaction
-}
+func (c *ClientConnection) Interaction() Interaction { return property(c, &c.interaction) }
 
 // SetInteraction sets the interaction (see [Interaction]).
 func (c *ClientConnection) SetInteraction(i Interaction) {
-	c.set("interaction", func() { c.interaction = i })
+	setProperty(c, "interaction", &c.interaction, i)
 }
 
 // RequireCloseNotify reports whether a TCP close without close_notify is
 // an error ([ErrEOF]) rather than a plain [io.EOF]. Default true.
-func (c *ClientConnection) RequireCloseNotify() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.requireCloseNotify
-}
+func (c *ClientConnection) RequireCloseNotify() bool { return property(c, &c.requireCloseNotify) }
 
 // SetRequireCloseNotify sets it: false for protocols that mark their own
 // ends (HTTP with Content-Length) and servers that omit close_notify.
 func (c *ClientConnection) SetRequireCloseNotify(require bool) {
-	c.set("require-close-notify", func() { c.requireCloseNotify = require })
+	setProperty(c, "require-close-notify", &c.requireCloseNotify, require)
 }
 
 // AdvertisedProtocols returns the ALPN protocols offered.
@@ -111,27 +93,15 @@ func (c *ClientConnection) SetAdvertisedProtocols(protocols []string) {
 }
 
 // NegotiatedProtocol returns the ALPN protocol agreed, "" for none.
-func (c *ClientConnection) NegotiatedProtocol() string {
-	c.res.mu.Lock()
-	defer c.res.mu.Unlock()
-	return c.res.negotiated
-}
+func (c *ClientConnection) NegotiatedProtocol() string { return result(c, &c.res.negotiated) }
 
 // ProtocolVersion returns the version negotiated, [ProtocolVersionUnknown]
 // before the handshake.
-func (c *ClientConnection) ProtocolVersion() ProtocolVersion {
-	c.res.mu.Lock()
-	defer c.res.mu.Unlock()
-	return c.res.version
-}
+func (c *ClientConnection) ProtocolVersion() ProtocolVersion { return result(c, &c.res.version) }
 
 // CiphersuiteName returns the IANA name of the cipher suite, "" before the
 // handshake.
-func (c *ClientConnection) CiphersuiteName() string {
-	c.res.mu.Lock()
-	defer c.res.mu.Unlock()
-	return c.res.suite
-}
+func (c *ClientConnection) CiphersuiteName() string { return result(c, &c.res.suite) }
 
 // OnAcceptCertificate sets GIO's accept-certificate handler: called, on the
 // handshake's goroutine, when errors & [ClientConnection.ValidationFlags] !=
@@ -183,11 +153,7 @@ func (c *ClientConnection) AcceptedCAs() [][]byte {
 
 // ServerIdentity returns the identity the server's certificate is checked
 // against.
-func (c *ClientConnection) ServerIdentity() Connectable {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.identity
-}
+func (c *ClientConnection) ServerIdentity() Connectable { return property(c, &c.identity) }
 
 // SetServerIdentity sets the identity. Set before the handshake, it changes
 // SNI, verification and the session-cache key; an identity that cannot be
@@ -199,46 +165,51 @@ func (c *ClientConnection) SetServerIdentity(identity Connectable) {
 	if noIdentity(identity) {
 		identity = nil
 	}
-	c.set("server-identity", func() { c.identity = identity })
+	setProperty(c, "server-identity", &c.identity, identity)
 }
 
 // UseSSL3 returns the use-ssl3 property.
 //
 // Deprecated: SSL 3.0 is no longer supported; does nothing.
-func (c *ClientConnection) UseSSL3() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.useSSL3
-}
+func (c *ClientConnection) UseSSL3() bool { return property(c, &c.useSSL3) }
 
 // SetUseSSL3 sets the use-ssl3 property.
 //
 // Deprecated: SSL 3.0 is no longer supported; does nothing.
-func (c *ClientConnection) SetUseSSL3(use bool) {
-	c.set("use-ssl3", func() { c.useSSL3 = use })
-}
+func (c *ClientConnection) SetUseSSL3(use bool) { setProperty(c, "use-ssl3", &c.useSSL3, use) }
 
 // ValidationFlags returns the flags that make a certificate error fatal
 // unless the accept-certificate handler accepts it.
 //
 // Deprecated: impossible to use correctly; still masks errors as in GIO.
-func (c *ClientConnection) ValidationFlags() CertificateFlags {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.validationFlags
-}
+func (c *ClientConnection) ValidationFlags() CertificateFlags { return property(c, &c.validationFlags) }
 
 // SetValidationFlags sets them.
 //
 // Deprecated: see [ClientConnection.ValidationFlags].
 func (c *ClientConnection) SetValidationFlags(flags CertificateFlags) {
-	c.set("validation-flags", func() { c.validationFlags = flags })
+	setProperty(c, "validation-flags", &c.validationFlags, flags)
 }
 
 // SessionResumed reports, after the handshake, whether the server accepted a
 // resumed session.
-func (c *ClientConnection) SessionResumed() bool {
+func (c *ClientConnection) SessionResumed() bool { return result(c, &c.res.sessionResumed) }
+
+// property reads a property under its lock.
+func property[T any](c *ClientConnection, field *T) T {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return *field
+}
+
+// result reads a result under its lock.
+func result[T any](c *ClientConnection, field *T) T {
 	c.res.mu.Lock()
 	defer c.res.mu.Unlock()
-	return c.res.sessionResumed
+	return *field
+}
+
+// setProperty sets a property under its lock and notifies it (see set).
+func setProperty[T any](c *ClientConnection, name string, field *T, v T) {
+	c.set(name, func() { *field = v })
 }

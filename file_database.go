@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"os"
 
 	"github.com/giotls/giotls/internal/verify"
@@ -38,20 +37,15 @@ func parseAnchors(data []byte, what string) ([]*x509.Certificate, []*x509.Revoca
 	}
 	var anchors []*x509.Certificate
 	var crls []*x509.RevocationList
-	for rest := data; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		switch block.Type {
-		case "CERTIFICATE", "X509 CERTIFICATE":
+	for block := range pemBlocks(data) {
+		switch {
+		case isCertificateBlock(block):
 			c, err := x509.ParseCertificate(block.Bytes)
 			if err != nil {
 				return nil, nil, newError(ErrorBadCertificate, err, "failed to load %s: bad certificate %d", what, len(anchors)+1)
 			}
 			anchors = append(anchors, c)
-		case "X509 CRL":
+		case block.Type == "X509 CRL":
 			l, err := x509.ParseRevocationList(block.Bytes)
 			if err != nil {
 				return nil, nil, newError(ErrorBadCertificate, err, "failed to load %s: bad CRL %d", what, len(crls)+1)

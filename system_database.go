@@ -2,7 +2,6 @@ package giotls
 
 import (
 	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -112,12 +111,7 @@ func sameDirSymlink(dir, name string) bool {
 // that crypto/x509 refuses.
 func pemCertificates(data []byte) []*x509.Certificate {
 	var out []*x509.Certificate
-	for rest := data; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			return out
-		}
+	for block := range pemBlocks(data) {
 		if block.Type != "CERTIFICATE" || len(block.Headers) != 0 {
 			continue
 		}
@@ -125,4 +119,5 @@ func pemCertificates(data []byte) []*x509.Certificate {
 			out = append(out, c)
 		}
 	}
+	return out
 }

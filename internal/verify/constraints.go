@@ -28,8 +28,7 @@ func (b *builder) violatesNameConstraints(ca *x509.Certificate, below []*x509.Ce
 	nIP := len(ca.PermittedIPRanges) + len(ca.ExcludedIPRanges)
 	nEmail := len(ca.PermittedEmailAddresses) + len(ca.ExcludedEmailAddresses)
 	nURI := len(ca.PermittedURIDomains) + len(ca.ExcludedURIDomains)
-	hasDNS, hasIP, hasEmail, hasURI := nDNS > 0, nIP > 0, nEmail > 0, nURI > 0
-	if !hasDNS && !hasIP && !hasEmail && !hasURI {
+	if nDNS+nIP+nEmail+nURI == 0 {
 		return false
 	}
 	// spend charges the comparisons of one name, and checks the context
@@ -46,33 +45,31 @@ func (b *builder) violatesNameConstraints(ca *x509.Certificate, below []*x509.Ce
 		return true
 	}
 	for _, c := range below {
-		if hasDNS {
-			for _, d := range c.DNSNames {
-				if !spend(nDNS) || !allowed(d, ca.PermittedDNSDomains, ca.ExcludedDNSDomains, matchDomain, excludesDomain) {
-					return true
-				}
-			}
+		if violates(c.DNSNames, nDNS, spend, func(d string) bool {
+			return allowed(d, ca.PermittedDNSDomains, ca.ExcludedDNSDomains, matchDomain, excludesDomain)
+		}) || violates(c.IPAddresses, nIP, spend, func(ip net.IP) bool {
+			return allowedIP(ip, ca.PermittedIPRanges, ca.ExcludedIPRanges)
+		}) || violates(c.EmailAddresses, nEmail, spend, func(e string) bool {
+			return allowed(e, ca.PermittedEmailAddresses, ca.ExcludedEmailAddresses, matchEmail, matchEmail)
+		}) || violates(c.URIs, nURI, spend, func(u *url.URL) bool {
+			return allowed(uriHost(u), ca.PermittedURIDomains, ca.ExcludedURIDomains, matchDomain, matchDomain)
+		}) {
+			return true
 		}
-		if hasIP {
-			for _, ip := range c.IPAddresses {
-				if !spend(nIP) || !allowedIP(ip, ca.PermittedIPRanges, ca.ExcludedIPRanges) {
-					return true
-				}
-			}
-		}
-		if hasEmail {
-			for _, e := range c.EmailAddresses {
-				if !spend(nEmail) || !allowed(e, ca.PermittedEmailAddresses, ca.ExcludedEmailAddresses, matchEmail, matchEmail) {
-					return true
-				}
-			}
-		}
-		if hasURI {
-			for _, u := range c.URIs {
-				if !spend(nURI) || !allowed(uriHost(u), ca.PermittedURIDomains, ca.ExcludedURIDomains, matchDomain, matchDomain) {
-					return true
-				}
-			}
+	}
+	return false
+}
+
+// violates reports whether a name of names is not ok, or could not be
+// compared within the budget (spend charges n comparisons for each). With
+// n zero, ca has no constraint of that type and nothing is compared.
+func violates[T any](names []T, n int, spend func(int) bool, ok func(T) bool) bool {
+	if n == 0 {
+		return false
+	}
+	for _, name := range names {
+		if !spend(n) || !ok(name) {
+			return true
 		}
 	}
 	return false
