@@ -59,7 +59,7 @@ func TestCallbackGuardNested(t *testing.T) {
 					if entry == "RequestCertificate" {
 						c = authSrv.connect(t, p, nil)
 					} else {
-						c = srv.dial(t, localhost(srv.Addr.Port()))
+						c = dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 						c.SetDatabase(ca.db)
 					}
 					var mu sync.Mutex
@@ -141,7 +141,7 @@ func TestCallbackGuardSetterThenRead(t *testing.T) {
 	stranger := testpki.MustCA(t, "Setter Stranger")
 	leaf := stranger.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
 	srv := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
-	c := srv.dial(t, localhost(srv.Addr.Port()))
+	c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 	c.SetDatabase(ca.db)
 	c.OnNotify(func(string) {})
 	var readErr error
@@ -192,7 +192,7 @@ func TestCloseCancelsHandshake(t *testing.T) {
 	srv := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
 	for _, waiter := range []string{"Read", "Handshake"} {
 		t.Run(waiter, func(t *testing.T) {
-			c := srv.dial(t, localhost(srv.Addr.Port()))
+			c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 			db := &blockingDatabase{started: make(chan struct{})}
 			c.SetDatabase(db)
 			hsDone, waitDone := make(chan error, 1), make(chan error, 1)
@@ -238,7 +238,7 @@ func TestHandshakeWaitHonoursContext(t *testing.T) {
 	ca := newTestCA(t, "Wait Root")
 	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
 	srv := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
-	c := srv.dial(t, localhost(srv.Addr.Port()))
+	c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 	db := &blockingDatabase{started: make(chan struct{})}
 	c.SetDatabase(db)
 	hsDone := make(chan error, 1)
@@ -331,7 +331,7 @@ func TestOtherGoroutineSetterIsNoHandler(t *testing.T) {
 	ca := newTestCA(t, "Setter Elsewhere Root")
 	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
 	srv := startTLSServer(t, "tcp4", serverConfig(leaf), func(c *tls.Conn) { c.Write([]byte("hi")) })
-	c := srv.dial(t, localhost(srv.Addr.Port()))
+	c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 	db := &releasedDatabase{started: make(chan struct{}), release: make(chan struct{})}
 	c.SetDatabase(db)
 	inNotify, notifyRelease := make(chan struct{}), make(chan struct{})

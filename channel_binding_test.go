@@ -55,20 +55,7 @@ func nextState(t *testing.T, states <-chan tls.ConnectionState) tls.ConnectionSt
 // trusting ca, and completes the handshake.
 func dialWith(t *testing.T, b *Backend, srv *tlsServer, ca *testCA) *ClientConnection {
 	t.Helper()
-	if b == nil {
-		b = DefaultBackend()
-	}
-	base, err := net.Dial("tcp", srv.Addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := b.NewClientConnection(base, localhost(srv.Addr.Port()))
-	if err != nil {
-		base.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDatabase(ca.db)
+	c := dialTest(t, srv.Addr.String(), dialConfig{Backend: b, Identity: localhost(srv.Addr.Port()), Database: ca.db})
 	if err := c.Handshake(context.Background()); err != nil {
 		t.Fatalf("Handshake: %v", err)
 	}
@@ -149,17 +136,12 @@ func TestTLSExporterZeroLengthContext(t *testing.T) {
 
 	var keyLog bytes.Buffer
 	b := privateBackend(BackendOptions{KeyLogWriter: &keyLog})
-	raw, err := net.Dial("tcp", srv.Addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := &recordingConn{Conn: raw}
-	c, err := b.NewClientConnection(rec, localhost(srv.Addr.Port()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var rec *recordingConn
+	c := dialTest(t, srv.Addr.String(), dialConfig{Backend: b, Identity: localhost(srv.Addr.Port()), Database: ca.db, Wrap: func(raw net.Conn) net.Conn {
+		rec = &recordingConn{Conn: raw}
+		return rec
+	}})
 	defer c.Close()
-	c.SetDatabase(ca.db)
 	if err := c.Handshake(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -275,16 +257,8 @@ func TestChannelBindingServerEndPoint(t *testing.T) {
 				cfg := serverConfig(leaf)
 				cfg.MinVersion, cfg.MaxVersion = v, v
 				srv, _ := bindingServer(t, cfg)
-				base, err := net.Dial("tcp", srv.Addr.String())
-				if err != nil {
-					t.Fatal(err)
-				}
-				c, err := NewClientConnection(base, localhost(srv.Addr.Port()))
-				if err != nil {
-					t.Fatal(err)
-				}
+				c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port()), Database: ca.db})
 				defer c.Close()
-				c.SetDatabase(ca.db)
 				c.OnAcceptCertificate(func(*Certificate, CertificateFlags) bool { return true }) // SHA-1, MD5: insecure
 				if err := c.Handshake(context.Background()); err != nil {
 					t.Fatalf("%s: Handshake: %v", tls.VersionName(v), err)
@@ -426,17 +400,7 @@ func TestChannelBindingWithoutEMS(t *testing.T) {
 	b := privateBackend(BackendOptions{})
 	connect := func() *ClientConnection {
 		t.Helper()
-		base, err := net.DialTimeout("tcp", p.Addr, 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := b.NewClientConnection(base, localhost(uint16(port)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		c.SetDatabase(ca.db)
-		c.SetDeadline(time.Now().Add(20 * time.Second))
+		c := dialTest(t, p.Addr, dialConfig{Backend: b, Identity: localhost(uint16(port)), Database: ca.db, Deadline: 20 * time.Second})
 		if err := c.Handshake(context.Background()); err != nil {
 			t.Fatal(p.Errorf("Handshake: %v", err))
 		}
@@ -500,11 +464,11 @@ func TestChannelBindingState(t *testing.T) {
 	}
 
 	t.Run("before the handshake", func(t *testing.T) {
-		c := srv.dial(t, localhost(srv.Addr.Port()))
+		c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 		expect(t, c, "before the handshake", ErrBindingInvalidState)
 	})
 	t.Run("failed handshake", func(t *testing.T) {
-		c := srv.dial(t, localhost(srv.Addr.Port()))
+		c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 		c.SetDatabase(nil) // unknown CA, no handler: rejected
 		if err := c.Handshake(context.Background()); !errors.Is(err, ErrBadCertificate) {
 			t.Fatalf("Handshake = %v, want ErrBadCertificate", err)
@@ -512,7 +476,7 @@ func TestChannelBindingState(t *testing.T) {
 		expect(t, c, "after a failed handshake", ErrBindingInvalidState)
 	})
 	t.Run("closed", func(t *testing.T) {
-		c := srv.dial(t, localhost(srv.Addr.Port()))
+		c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 		c.SetDatabase(ca.db)
 		if err := c.Handshake(context.Background()); err != nil {
 			t.Fatal(err)

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/giotls/giotls/internal/peer"
 	"github.com/giotls/giotls/internal/testpki"
 )
 
@@ -102,21 +101,7 @@ func (s *clientAuthServer) views() []serverView {
 // server's CA.
 func (s *clientAuthServer) connect(t *testing.T, p *clientAuthPKI, b *Backend) *ClientConnection {
 	t.Helper()
-	if b == nil {
-		b = DefaultBackend()
-	}
-	base, err := net.Dial("tcp", s.Addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := b.NewClientConnection(base, localhost(s.Addr.Port()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDatabase(p.server.db)
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	t.Cleanup(func() { c.Close() })
-	return c
+	return dialTest(t, s.Addr.String(), dialConfig{Backend: b, Identity: localhost(s.Addr.Port()), Database: p.server.db, Deadline: 20 * time.Second})
 }
 
 // roundTrip writes a line and reads its echo: afterwards the server has
@@ -599,143 +584,100 @@ func writeCAs(t *testing.T, dir string, certs ...*x509.Certificate) string {
 	return path
 }
 
-// TestOpenSSLServerClientAuth runs openssl s_server -Verify 1 with two CAs:
-// the accepted CAs are the ones it names, in its order; the certificate set
-// or supplied by an interaction reaches it; without one, ErrCertificateRequired.
-func TestOpenSSLServerClientAuth(t *testing.T) {
+// TestPeerServerClientAuth runs each real server requiring a client
+// certificate, with two client CAs: the accepted CAs are the ones it names,
+// in its order; the certificate set or supplied by an interaction reaches
+// it; without one, ErrCertificateRequired.
+func TestPeerServerClientAuth(t *testing.T) {
 	p := newClientAuthPKI(t)
-	leafC := p.caB.MustLeaf(t, "client C") // issued by root B directly: -Verify 1
-	certC := mustClientCertificate(t, leafC)
+	certC := mustClientCertificate(t, p.caB.MustLeaf(t, "client C")) // issued by root B directly
 	dir := t.TempDir()
 	cert, key, _, err := p.serverLeaf.WriteFiles(dir, "server")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cas := writeCAs(t, dir, p.caB.Cert, p.caA.Cert)
-	want := [][]byte{p.caB.Cert.RawSubject, p.caA.Cert.RawSubject}
-	for _, pc := range []peerCase{
-		{"TLS1.2", ProtocolVersionTLS12, []string{"-tls1_2"}},
-		{"TLS1.3", ProtocolVersionTLS13, []string{"-tls1_3"}},
-	} {
-		t.Run(pc.name, func(t *testing.T) {
-			port := peer.FreePort(t)
-			args := append([]string{"s_server", "-accept", peer.Addr(port), "-cert", cert, "-key", key,
-				"-Verify", "1", "-CAfile", cas, "-www"}, pc.args...)
-			proc := peer.Start(t, peer.Addr(port), "openssl", args...)
-			get := func(c *ClientConnection) string {
-				t.Helper()
-				if _, err := io.WriteString(c, "GET / HTTP/1.0\r\n\r\n"); err != nil {
-					t.Fatal(proc.Errorf("Write: %v", err))
-				}
-				body, err := io.ReadAll(c)
-				if err != nil {
-					t.Fatal(proc.Errorf("ReadAll: %v", err))
-				}
-				return string(body)
-			}
-			t.Run("certificate set", func(t *testing.T) {
-				c := dialPeer(t, proc, uint16(port), &testCA{db: p.server.db})
-				c.SetCertificate(p.certA)
-				notified := countNotify(c, "accepted-cas")
-				if err := c.Handshake(context.Background()); err != nil {
-					t.Fatal(proc.Errorf("Handshake: %v", err))
-				}
-				if got := c.AcceptedCAs(); !slices.EqualFunc(got, want, bytes.Equal) {
-					t.Errorf("AcceptedCAs = %x, want %x", got, want)
-				}
-				if n, _ := notified.get(); n != 1 {
-					t.Errorf("accepted-cas notified %d times", n)
-				}
-				if body := get(c); !strings.Contains(body, "Subject: CN=client A") {
-					t.Errorf("s_server's page does not show client A:\n%.2000s", body)
-				}
-			})
-			t.Run("chosen from AcceptedCAs by an interaction", func(t *testing.T) {
-				c := dialPeer(t, proc, uint16(port), &testCA{db: p.server.db})
-				c.SetInteraction(&testInteraction{requestCertificate: func(_ context.Context, conn *ClientConnection) (InteractionResult, error) {
-					// The first CA the server names that issued one of ours.
-					for _, dn := range conn.AcceptedCAs() {
-						for _, cand := range []*Certificate{p.certA, certC} {
-							if bytes.Equal(cand.X509().RawIssuer, dn) {
-								conn.SetCertificate(cand)
-								return InteractionHandled, nil
+	// The servers name the CAs in the order of the file. s_server takes
+	// chains one certificate deep (-Verify 1), so it gets certificate A;
+	// gnutls-serv gets B with its intermediate.
+	orders := map[string]struct {
+		cas    []*x509.Certificate
+		set    *Certificate
+		picked string // the client an interaction choosing by the first CA named picks
+	}{
+		"openssl":     {[]*x509.Certificate{p.caB.Cert, p.caA.Cert}, p.certA, "client C"},
+		"gnutls-serv": {[]*x509.Certificate{p.caA.Cert, p.caB.Cert}, p.certB, "client A"},
+	}
+	for _, sp := range peerServers {
+		order := orders[sp.name]
+		var want [][]byte
+		for _, ca := range order.cas {
+			want = append(want, ca.RawSubject)
+		}
+		cas := writeCAs(t, t.TempDir(), order.cas...)
+		for _, pc := range sp.versions {
+			t.Run(sp.name+"/"+pc.name, func(t *testing.T) {
+				proc, port := sp.start(t, cert, key, append(sp.requireAuth(cas), pc.args...)...)
+				dial := func(t *testing.T) *ClientConnection { return dialPeer(t, proc, port, p.server) }
+				t.Run("certificate set", func(t *testing.T) {
+					c := dial(t)
+					set := order.set
+					c.SetCertificate(set)
+					notified := countNotify(c, "accepted-cas")
+					if err := c.Handshake(context.Background()); err != nil {
+						t.Fatal(proc.Errorf("Handshake: %v", err))
+					}
+					if got := c.AcceptedCAs(); !slices.EqualFunc(got, want, bytes.Equal) {
+						t.Errorf("AcceptedCAs = %x, want %x", got, want)
+					}
+					if n, _ := notified.get(); n != 1 {
+						t.Errorf("accepted-cas notified %d times", n)
+					}
+					if page := sp.talk(t, proc, c); page != "" && !strings.Contains(page, "Subject: CN="+set.X509().Subject.CommonName) {
+						t.Errorf("the server's page does not show %s:\n%.2000s", set.X509().Subject.CommonName, page)
+					}
+				})
+				t.Run("chosen from AcceptedCAs by an interaction", func(t *testing.T) {
+					c := dial(t)
+					var chosen *Certificate
+					c.SetInteraction(&testInteraction{requestCertificate: func(_ context.Context, conn *ClientConnection) (InteractionResult, error) {
+						// The first CA the server names that issued one of ours.
+						for _, dn := range conn.AcceptedCAs() {
+							for _, cand := range []*Certificate{p.certA, certC} {
+								if bytes.Equal(cand.X509().RawIssuer, dn) {
+									chosen = cand
+									conn.SetCertificate(cand)
+									return InteractionHandled, nil
+								}
 							}
 						}
+						return InteractionUnhandled, nil
+					}})
+					page := sp.talk(t, proc, c)
+					if chosen == nil || chosen.X509().Subject.CommonName != order.picked {
+						t.Fatalf("the interaction chose %v, want %s", chosen, order.picked)
 					}
-					return InteractionUnhandled, nil
-				}})
-				if body := get(c); !strings.Contains(body, "Subject: CN=client C") {
-					t.Errorf("s_server's page does not show client C:\n%.2000s", body)
-				}
-			})
-			t.Run("required, none", func(t *testing.T) {
-				c := dialPeer(t, proc, uint16(port), &testCA{db: p.server.db})
-				err := c.Handshake(context.Background())
-				if pc.version == ProtocolVersionTLS13 {
-					if err != nil {
-						t.Fatal(proc.Errorf("Handshake: %v", err))
+					if page != "" && !strings.Contains(page, "Subject: CN="+chosen.X509().Subject.CommonName) {
+						t.Errorf("the server's page does not show %s:\n%.2000s", chosen.X509().Subject.CommonName, page)
 					}
-					_, err = c.Read(make([]byte, 1))
-				}
-				if !errors.Is(err, ErrCertificateRequired) {
-					t.Fatal(proc.Errorf("err = %v, want ErrCertificateRequired", err))
-				}
-				if got := c.AcceptedCAs(); !slices.EqualFunc(got, want, bytes.Equal) {
-					t.Errorf("AcceptedCAs = %x, want %x", got, want)
-				}
-			})
-		})
-	}
-}
-
-// TestGnuTLSServerClientAuth runs gnutls-serv --require-client-cert.
-func TestGnuTLSServerClientAuth(t *testing.T) {
-	p := newClientAuthPKI(t)
-	dir := t.TempDir()
-	cert, key, _, err := p.serverLeaf.WriteFiles(dir, "server")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cas := writeCAs(t, dir, p.caA.Cert, p.caB.Cert)
-	for _, pc := range []peerCase{
-		{"TLS1.2", ProtocolVersionTLS12, []string{"--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.2"}},
-		{"TLS1.3", ProtocolVersionTLS13, []string{"--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3"}},
-	} {
-		t.Run(pc.name, func(t *testing.T) {
-			port := peer.FreePort(t)
-			args := append([]string{"--echo", "-p", itoa(uint16(port)), "--x509certfile", cert, "--x509keyfile", key,
-				"--x509cafile", cas, "--require-client-cert", "--verify-client-cert"}, pc.args...)
-			proc := peer.Start(t, peer.Addr(port), "gnutls-serv", args...)
-			t.Run("certificate set", func(t *testing.T) {
-				c := dialPeer(t, proc, uint16(port), &testCA{db: p.server.db})
-				c.SetCertificate(p.certB)
-				msg := "echo with a client certificate\n"
-				if _, err := io.WriteString(c, msg); err != nil {
-					t.Fatal(proc.Errorf("Write: %v", err))
-				}
-				got := make([]byte, len(msg))
-				if _, err := io.ReadFull(c, got); err != nil || !strings.EqualFold(string(got), msg) {
-					t.Fatal(proc.Errorf("echo: %q, %v", got, err))
-				}
-				want := [][]byte{p.caA.Cert.RawSubject, p.caB.Cert.RawSubject}
-				if got := c.AcceptedCAs(); !slices.EqualFunc(got, want, bytes.Equal) {
-					t.Errorf("AcceptedCAs = %x, want %x", got, want)
-				}
-			})
-			t.Run("required, none", func(t *testing.T) {
-				c := dialPeer(t, proc, uint16(port), &testCA{db: p.server.db})
-				err := c.Handshake(context.Background())
-				if pc.version == ProtocolVersionTLS13 {
-					if err != nil {
-						t.Fatal(proc.Errorf("Handshake: %v", err))
+				})
+				t.Run("required, none", func(t *testing.T) {
+					c := dial(t)
+					err := c.Handshake(context.Background())
+					if pc.version == ProtocolVersionTLS13 {
+						if err != nil {
+							t.Fatal(proc.Errorf("Handshake: %v", err))
+						}
+						_, err = c.Read(make([]byte, 1))
 					}
-					_, err = c.Read(make([]byte, 1))
-				}
-				if !errors.Is(err, ErrCertificateRequired) {
-					t.Fatal(proc.Errorf("err = %v, want ErrCertificateRequired", err))
-				}
+					if !errors.Is(err, ErrCertificateRequired) {
+						t.Fatal(proc.Errorf("err = %v, want ErrCertificateRequired", err))
+					}
+					if got := c.AcceptedCAs(); !slices.EqualFunc(got, want, bytes.Equal) {
+						t.Errorf("AcceptedCAs = %x, want %x", got, want)
+					}
+				})
 			})
-		})
+		}
 	}
 }
 

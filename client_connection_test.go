@@ -38,7 +38,7 @@ func TestHandshakeVerified(t *testing.T) {
 			cfg := serverConfig(leaf)
 			cfg.MinVersion, cfg.MaxVersion = v, v
 			srv := startTLSServer(t, "tcp4", cfg, nil)
-			c := srv.dial(t, localhost(srv.Addr.Port()))
+			c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 			c.SetDatabase(ca.db)
 			if c.ProtocolVersion() != ProtocolVersionUnknown || c.CiphersuiteName() != "" || c.PeerCertificate() != nil {
 				t.Fatalf("before the handshake: version %v, suite %q, peer %v", c.ProtocolVersion(), c.CiphersuiteName(), c.PeerCertificate())
@@ -108,7 +108,7 @@ func TestServerIdentity(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(tt.srv.SNIs())
-			c := tt.srv.dial(t, tt.identity)
+			c := dialTest(t, tt.srv.Addr.String(), dialConfig{Identity: tt.identity})
 			c.SetDatabase(ca.db)
 			var handlerFlags CertificateFlags
 			c.OnAcceptCertificate(func(_ *Certificate, f CertificateFlags) bool { handlerFlags = f; return true })
@@ -133,7 +133,7 @@ func TestSetServerIdentityBeforeHandshake(t *testing.T) {
 	ca := newTestCA(t, "SetIdentity Root")
 	leaf := ca.MustLeaf(t, "right", testpki.DNSNames("right.example"))
 	srv := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
-	c := srv.dial(t, NewNetworkAddress("wrong.example", srv.Addr.Port()))
+	c := dialTest(t, srv.Addr.String(), dialConfig{Identity: NewNetworkAddress("wrong.example", srv.Addr.Port())})
 	c.SetDatabase(ca.db)
 	var notified []string
 	c.OnNotify(func(p string) { notified = append(notified, p) })
@@ -166,7 +166,7 @@ func TestCertificateRejection(t *testing.T) {
 	id := localhost(srv.Addr.Port())
 
 	t.Run("no handler", func(t *testing.T) {
-		c := srv.dial(t, id)
+		c := dialTest(t, srv.Addr.String(), dialConfig{Identity: id})
 		c.SetDatabase(ca.db)
 		err := c.Handshake(context.Background())
 		if !errors.Is(err, ErrBadCertificate) {
@@ -184,7 +184,7 @@ func TestCertificateRejection(t *testing.T) {
 		}
 	})
 	t.Run("handler rejects", func(t *testing.T) {
-		c := srv.dial(t, id)
+		c := dialTest(t, srv.Addr.String(), dialConfig{Identity: id})
 		c.SetDatabase(ca.db)
 		calls := 0
 		c.OnAcceptCertificate(func(_ *Certificate, _ CertificateFlags) bool { calls++; return false })
@@ -196,7 +196,7 @@ func TestCertificateRejection(t *testing.T) {
 		}
 	})
 	t.Run("handler accepts", func(t *testing.T) {
-		c := srv.dial(t, id)
+		c := dialTest(t, srv.Addr.String(), dialConfig{Identity: id})
 		c.SetDatabase(ca.db)
 		var events []string
 		c.OnNotify(func(p string) { events = append(events, p) })
@@ -222,7 +222,7 @@ func TestCertificateRejection(t *testing.T) {
 		}
 	})
 	t.Run("validation flags mask", func(t *testing.T) {
-		c := srv.dial(t, id)
+		c := dialTest(t, srv.Addr.String(), dialConfig{Identity: id})
 		c.SetDatabase(ca.db)
 		c.SetValidationFlags(CertificateValidateAll &^ CertificateExpired)
 		c.OnAcceptCertificate(func(*Certificate, CertificateFlags) bool {
@@ -237,7 +237,7 @@ func TestCertificateRejection(t *testing.T) {
 		}
 	})
 	t.Run("no database", func(t *testing.T) {
-		c := srv.dial(t, id)
+		c := dialTest(t, srv.Addr.String(), dialConfig{Identity: id})
 		c.SetDatabase(nil)
 		var got CertificateFlags
 		c.OnAcceptCertificate(func(_ *Certificate, f CertificateFlags) bool { got = f; return true })
@@ -279,7 +279,7 @@ func TestTruncation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := truncatingServer(t, leaf, msg, tt.clean)
-			c := srv.dial(t, localhost(srv.Addr.Port()))
+			c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 			c.SetDatabase(ca.db)
 			c.SetRequireCloseNotify(tt.requireNotify)
 			got, err := io.ReadAll(c)
@@ -310,7 +310,7 @@ func TestClose(t *testing.T) {
 	})
 
 	t.Run("close sends close_notify", func(t *testing.T) {
-		c := srv.dial(t, localhost(srv.Addr.Port()))
+		c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 		c.SetDatabase(ca.db)
 		if err := c.Handshake(context.Background()); err != nil {
 			t.Fatal(err)
@@ -336,7 +336,7 @@ func TestClose(t *testing.T) {
 	})
 
 	t.Run("close before handshake", func(t *testing.T) {
-		c := srv.dial(t, localhost(srv.Addr.Port()))
+		c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 		within(t, 10*time.Second, "Close before the handshake", func() {
 			if err := c.Close(); err != nil {
 				t.Errorf("Close: %v", err)
@@ -354,7 +354,7 @@ func TestClose(t *testing.T) {
 				c.Write(reply)
 			}
 		})
-		c := srv.dial(t, localhost(srv.Addr.Port()))
+		c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 		c.SetDatabase(ca.db)
 		if err := c.CloseWrite(); err != nil {
 			t.Fatalf("CloseWrite: %v", err)
@@ -389,14 +389,7 @@ func TestCloseUnblocks(t *testing.T) {
 			defer c.Close()
 		}
 	}()
-	base, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewClientConnection(base, localhost(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialTest(t, ln.Addr().String(), dialConfig{Identity: localhost(1)})
 	errc := make(chan error, 1)
 	go func() { errc <- c.Handshake(context.Background()) }()
 	time.Sleep(50 * time.Millisecond)
@@ -410,7 +403,7 @@ func TestCloseUnblocks(t *testing.T) {
 	ca := newTestCA(t, "Unblock Root")
 	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
 	srv := startTLSServer(t, "tcp4", serverConfig(leaf), func(c *tls.Conn) { io.ReadAll(c) })
-	c2 := srv.dial(t, localhost(srv.Addr.Port()))
+	c2 := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 	c2.SetDatabase(ca.db)
 	if err := c2.Handshake(context.Background()); err != nil {
 		t.Fatal(err)
@@ -452,15 +445,7 @@ func TestHandshakeCancellation(t *testing.T) {
 		}
 	}()
 	dial := func() *ClientConnection {
-		base, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := NewClientConnection(base, localhost(1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
+		c := dialTest(t, ln.Addr().String(), dialConfig{Identity: localhost(1)})
 		return c
 	}
 	t.Run("deadline", func(t *testing.T) {
@@ -526,11 +511,7 @@ func TestNotTLS(t *testing.T) {
 				c.Write([]byte(greeting))
 				<-done // keeps the connection open until the test ends
 			}()
-			base, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, _ := NewClientConnection(base, localhost(25))
+			c := dialTest(t, ln.Addr().String(), dialConfig{Identity: localhost(25)})
 			defer c.Close()
 			within(t, 10*time.Second, "Handshake with a non-TLS server", func() {
 				if err := c.Handshake(context.Background()); !errors.Is(err, ErrNotTLS) {
@@ -560,7 +541,7 @@ func TestALPN(t *testing.T) {
 			cfg := serverConfig(leaf)
 			cfg.NextProtos = tt.srv
 			srv := startTLSServer(t, "tcp4", cfg, nil)
-			c := srv.dial(t, localhost(srv.Addr.Port()))
+			c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 			c.SetDatabase(ca.db)
 			c.SetAdvertisedProtocols(tt.client)
 			if got := c.AdvertisedProtocols(); !slices.Equal(got, tt.client) {
@@ -590,7 +571,7 @@ func TestConcurrentReadWrite(t *testing.T) {
 	ca := newTestCA(t, "Concurrent Root")
 	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
 	srv := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
-	c := srv.dial(t, localhost(srv.Addr.Port()))
+	c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 	c.SetDatabase(ca.db)
 
 	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
@@ -665,7 +646,7 @@ func TestOperationFromCallback(t *testing.T) {
 	stranger := testpki.MustCA(t, "Callback Stranger")
 	leaf := stranger.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
 	srv := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
-	c := srv.dial(t, localhost(srv.Addr.Port()))
+	c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 	c.SetDatabase(ca.db)
 	var readErr, hsErr error
 	var stateDuring tls.ConnectionState
@@ -717,13 +698,8 @@ func TestBackendVersions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		b := NewBackend(BackendOptions{MinVersion: tt.min, MaxVersion: tt.max})
-		base, err := net.Dial("tcp", srv.Addr.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, _ := b.NewClientConnection(base, localhost(srv.Addr.Port()))
-		c.SetDatabase(ca.db)
-		err = c.Handshake(context.Background())
+		c := dialTest(t, srv.Addr.String(), dialConfig{Backend: b, Identity: localhost(srv.Addr.Port()), Database: ca.db})
+		err := c.Handshake(context.Background())
 		c.Close()
 		if tt.wantErr {
 			if !errors.Is(err, ErrMisc) {
@@ -746,7 +722,7 @@ func TestWriteAfterFatalAlert(t *testing.T) {
 	cfg := serverConfig(leaf)
 	cfg.MinVersion, cfg.ClientAuth = tls.VersionTLS13, tls.RequireAnyClientCert
 	srv := startTLSServer(t, "tcp4", cfg, nil)
-	c := srv.dial(t, localhost(srv.Addr.Port()))
+	c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 	c.SetDatabase(ca.db)
 	if err := c.Handshake(context.Background()); err != nil {
 		t.Fatalf("Handshake: %v (TLS 1.3 reports the refusal on the first Read)", err)

@@ -77,7 +77,7 @@ func TestCloseDrainsPeer(t *testing.T) {
 				}
 				saw <- serverRead{n, err}
 			})
-			c := srv.dial(t, localhost(srv.Addr.Port()))
+			c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 			c.SetDatabase(ca.db)
 			if _, err := c.Write(payload); err != nil {
 				t.Fatalf("Write: %v", err)
@@ -150,7 +150,7 @@ func TestCloseBounded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := srv.dial(t, localhost(srv.Addr.Port()))
+			c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 			c.SetDatabase(ca.db)
 			if _, err := c.Write([]byte("request")); err != nil {
 				t.Fatal(err)

@@ -464,7 +464,7 @@ func TestNoKeyLogWithoutOptIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Close()
-	c := srv.dial(t, localhost(srv.Addr.Port()))
+	c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 	c.SetDatabase(ca.db)
 	if err := c.Handshake(context.Background()); err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func TestTruncationIsNotEOF(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := truncatingServer(t, leaf, msg, tt.clean)
-			c := srv.dial(t, localhost(srv.Addr.Port()))
+			c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port())})
 			c.SetDatabase(ca.db)
 			c.SetRequireCloseNotify(tt.requireNotify)
 			got, err := readToEnd(t, c)
@@ -105,16 +105,8 @@ func TestHandshakeCutIsNotEOF(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ln := loopback.Serve(t, "tcp4", tt.handle)
-			base, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := NewClientConnection(base, localhost(1))
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := dialTest(t, ln.Addr().String(), dialConfig{Identity: localhost(1), Database: ca.db})
 			defer c.Close()
-			c.SetDatabase(ca.db)
 			c.SetReadDeadline(time.Now().Add(10 * time.Second))
 			hsErr := c.Handshake(context.Background())
 			_, readErr := c.Read(make([]byte, 1))

@@ -19,11 +19,11 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 
 	"golang.org/x/net/http2"
 
 	"github.com/giotls/giotls"
+	"github.com/giotls/giotls/internal/loopback"
 	"github.com/giotls/giotls/internal/testpki"
 )
 
@@ -70,49 +70,28 @@ func (p *examplePKI) serverConfig(names ...string) *tls.Config {
 
 // exampleServer serves TLS on 127.0.0.1.
 type exampleServer struct {
+	*loopback.Server
 	addr string
 	port uint16
-	ln   net.Listener
-	wg   sync.WaitGroup
 }
 
 // serve accepts connections with cfg and hands each to handle after the
 // handshake; a nil handle echoes lines.
 func serve(cfg *tls.Config, handle func(*tls.Conn)) *exampleServer {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
 	if handle == nil {
 		handle = func(c *tls.Conn) { io.Copy(c, c) }
 	}
-	s := &exampleServer{addr: ln.Addr().String(), port: uint16(ln.Addr().(*net.TCPAddr).Port), ln: ln}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				tc := tls.Server(c, cfg)
-				defer tc.Close()
-				if tc.Handshake() == nil {
-					handle(tc)
-				}
-			}()
+	ln, err := loopback.Listen("tcp4", 0, func(c net.Conn) {
+		tc := tls.Server(c, cfg)
+		defer tc.Close()
+		if tc.Handshake() == nil {
+			handle(tc)
 		}
-	}()
-	return s
-}
-
-// Close stops the server once its connections have ended.
-func (s *exampleServer) Close() {
-	s.ln.Close()
-	s.wg.Wait()
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return &exampleServer{Server: ln, addr: ln.Addr().String(), port: ln.Port()}
 }
 
 // connect dials s and returns a client connection for identity, trusting
@@ -606,19 +585,8 @@ func ExamplePrefixConn() {
 
 // smtpServer is a minimal SMTP server offering STARTTLS with cfg, for one
 // client. It reads a byte at a time, so it never takes bytes meant for TLS.
-func smtpServer(cfg *tls.Config) *oneShotServer {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	s := &oneShotServer{Listener: ln, done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+func smtpServer(cfg *tls.Config) *loopback.Server {
+	s, err := loopback.Listen("tcp4", 0, func(c net.Conn) {
 		var rw io.ReadWriter = c
 		overTLS := false
 		readLine := func() string {
@@ -653,18 +621,9 @@ func smtpServer(cfg *tls.Config) *oneShotServer {
 				return
 			}
 		}
-	}()
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	return s
-}
-
-// oneShotServer is a listener whose Close waits for its one connection.
-type oneShotServer struct {
-	net.Listener
-	done chan struct{}
-}
-
-func (s *oneShotServer) Close() error {
-	err := s.Listener.Close()
-	<-s.done
-	return err
 }

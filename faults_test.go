@@ -54,17 +54,11 @@ func TestBaseStreamFaults(t *testing.T) {
 	reset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
 	broken := errors.New("injected failure of a base stream of no known kind")
 	dial := func(t *testing.T) (*ClientConnection, *faultConn) {
-		base, err := net.Dial("tcp", srv.Addr.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		fc := &faultConn{Conn: base}
-		c, err := NewClientConnection(fc, localhost(srv.Addr.Port()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		c.SetDatabase(ca.db)
+		var fc *faultConn
+		c := dialTest(t, srv.Addr.String(), dialConfig{Identity: localhost(srv.Addr.Port()), Database: ca.db, Wrap: func(raw net.Conn) net.Conn {
+			fc = &faultConn{Conn: raw}
+			return fc
+		}})
 		return c, fc
 	}
 	for _, tc := range []struct {

@@ -91,7 +91,7 @@ func TestHandshakeCertificateFlags(t *testing.T) {
 			srv := startTLSServer(t, "tcp4", &tls.Config{Certificates: []tls.Certificate{tc.cert}}, nil)
 			id := tc.identity(srv.Addr.Port())
 
-			c := srv.dial(t, id)
+			c := dialTest(t, srv.Addr.String(), dialConfig{Identity: id})
 			c.SetDatabase(db)
 			err := c.Handshake(context.Background())
 			if got := c.PeerCertificateErrors(); got != tc.want {
@@ -107,7 +107,7 @@ func TestHandshakeCertificateFlags(t *testing.T) {
 				t.Fatalf("without a handler: %v, peer %v; want ErrBadCertificate with the peer set", err, c.PeerCertificate())
 			}
 
-			c = srv.dial(t, id)
+			c = dialTest(t, srv.Addr.String(), dialConfig{Identity: id})
 			c.SetDatabase(db)
 			var shown CertificateFlags
 			c.OnAcceptCertificate(func(_ *Certificate, f CertificateFlags) bool { shown = f; return true })

@@ -64,20 +64,11 @@ func startHostileServer(t testing.TB, handle func(c net.Conn, done <-chan struct
 // identity over it, closed when the test ends, and its base connection.
 func dialClient(t testing.TB, b *Backend, addr netip.AddrPort, identity Connectable) (*ClientConnection, *countingConn) {
 	t.Helper()
-	base, err := net.Dial("tcp", addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc := &countingConn{Conn: base}
-	if b == nil {
-		b = DefaultBackend()
-	}
-	c, err := b.NewClientConnection(cc, identity)
-	if err != nil {
-		base.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	var cc *countingConn
+	c := dialTest(t, addr.String(), dialConfig{Backend: b, Identity: identity, Wrap: func(raw net.Conn) net.Conn {
+		cc = &countingConn{Conn: raw}
+		return cc
+	}})
 	return c, cc
 }
 

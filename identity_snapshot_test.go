@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -45,13 +44,7 @@ func TestIdentitySnapshotPerHandshake(t *testing.T) {
 				srv := startTLSServer(t, "tcp4", cfg, func(c *tls.Conn) { c.Write([]byte{'!'}); io.Copy(io.Discard, c) })
 				b := newPrivateBackend()
 				connect := func(host string, switchIdentity bool) (*ClientConnection, error) {
-					base, err := net.Dial("tcp", srv.Addr.String())
-					if err != nil {
-						t.Fatal(err)
-					}
-					c, _ := b.NewClientConnection(base, NewNetworkAddress(host, srv.Addr.Port()))
-					t.Cleanup(func() { c.Close() })
-					c.SetDatabase(ca.db)
+					c := dialTest(t, srv.Addr.String(), dialConfig{Backend: b, Identity: NewNetworkAddress(host, srv.Addr.Port()), Database: ca.db})
 					c.SetDeadline(time.Now().Add(20 * time.Second))
 					if switchIdentity {
 						current.Store(&c)
@@ -60,7 +53,7 @@ func TestIdentitySnapshotPerHandshake(t *testing.T) {
 					if err := c.Handshake(context.Background()); err != nil {
 						return c, err
 					}
-					_, err = io.ReadFull(c, make([]byte, 1))
+					_, err := io.ReadFull(c, make([]byte, 1))
 					return c, err
 				}
 				c, err := connect(tt.from, true)
@@ -99,12 +92,7 @@ func TestIdentitySwitchRace(t *testing.T) {
 	names := []string{"a.example", "b.example"}
 	const n = 40
 	for i := range n {
-		base, err := net.Dial("tcp", srv.Addr.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, _ := b.NewClientConnection(base, NewNetworkAddress(names[i%2], srv.Addr.Port()))
-		c.SetDatabase(ca.db)
+		c := dialTest(t, srv.Addr.String(), dialConfig{Backend: b, Identity: NewNetworkAddress(names[i%2], srv.Addr.Port()), Database: ca.db})
 		c.SetDeadline(time.Now().Add(20 * time.Second))
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -118,7 +106,7 @@ func TestIdentitySwitchRace(t *testing.T) {
 				c.SetServerIdentity(NewNetworkAddress(names[j%2], srv.Addr.Port()))
 			}
 		})
-		err = c.Handshake(context.Background())
+		err := c.Handshake(context.Background())
 		close(stop)
 		wg.Wait()
 		c.Close()
@@ -164,16 +152,10 @@ func TestPropertySnapshotPerHandshake(t *testing.T) {
 					return nil, nil
 				}
 				srv := startTLSServer(t, "tcp4", cfg, func(c *tls.Conn) { c.Write([]byte{'!'}); io.Copy(io.Discard, c) })
-				base, err := net.Dial("tcp", srv.Addr.String())
-				if err != nil {
-					t.Fatal(err)
-				}
-				c, _ := newPrivateBackend().NewClientConnection(base, NewNetworkAddress("a.example", srv.Addr.Port()))
+				c := dialTest(t, srv.Addr.String(), dialConfig{Backend: newPrivateBackend(), Identity: NewNetworkAddress("a.example", srv.Addr.Port()), Database: ca.db, Deadline: 20 * time.Second})
 				defer c.Close()
-				c.SetDatabase(ca.db)
-				c.SetDeadline(time.Now().Add(20 * time.Second))
 				current.Store(c)
-				err = c.Handshake(context.Background())
+				err := c.Handshake(context.Background())
 				if tt.wantOK != (err == nil) {
 					t.Errorf("handshake: %v (errors %v); want success %v, as the properties set when it started give", err, c.PeerCertificateErrors(), tt.wantOK)
 				}

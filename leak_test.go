@@ -100,15 +100,7 @@ func TestNoDescriptorLeft(t *testing.T) {
 		silent := startHostileServer(t, func(c net.Conn, done <-chan struct{}) { waitOrDone(done) })
 		var conns []*ClientConnection
 		dial := func(addr string) *ClientConnection {
-			base, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := NewClientConnection(base, localhost(1))
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.SetDatabase(ca.db)
+			c := dialTest(t, addr, dialConfig{Identity: localhost(1), Database: ca.db})
 			conns = append(conns, c)
 			return c
 		}

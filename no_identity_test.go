@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,16 +82,7 @@ func TestNoIdentityIsBadIdentity(t *testing.T) {
 				})
 				b := NewBackend(BackendOptions{SessionCache: NewSessionCache(SessionCacheOptions{})})
 				dial := func() *ClientConnection {
-					base, err := net.Dial("tcp", srv.Addr.String())
-					if err != nil {
-						t.Fatal(err)
-					}
-					c, err := b.NewClientConnection(base, nil)
-					if err != nil {
-						t.Fatal(err)
-					}
-					t.Cleanup(func() { c.Close() })
-					c.SetDatabase(db.db)
+					c := dialTest(t, srv.Addr.String(), dialConfig{Backend: b, Database: db.db})
 					return c
 				}
 

@@ -296,7 +296,7 @@ func handshakeWithStaple(t *testing.T, ca *testCA, cert tls.Certificate, staple 
 	t.Helper()
 	cert.OCSPStaple = staple
 	s := startTLSServer(t, "tcp4", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: version, MaxVersion: version}, nil)
-	c := s.dial(t, localhost(s.Addr.Port()))
+	c := dialTest(t, s.Addr.String(), dialConfig{Identity: localhost(s.Addr.Port())})
 	c.SetDatabase(ca.db)
 	var err error
 	within(t, 10*time.Second, "Handshake", func() { err = c.Handshake(context.Background()) })

@@ -96,16 +96,7 @@ func newResumptionEnv(t *testing.T, version uint16, clientAuth tls.ClientAuthTyp
 func (e *resumptionEnv) connect(t *testing.T, i int, host string, cert *Certificate, read bool) *ClientConnection {
 	t.Helper()
 	srv := e.ports[i]
-	base, err := net.Dial("tcp", srv.Addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := e.backend.NewClientConnection(base, NewNetworkAddress(host, srv.Addr.Port()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDatabase(e.ca.db)
+	c := dialTest(t, srv.Addr.String(), dialConfig{Backend: e.backend, Identity: NewNetworkAddress(host, srv.Addr.Port()), Database: e.ca.db})
 	c.SetCertificate(cert)
 	if err := c.Handshake(context.Background()); err != nil {
 		t.Fatalf("Handshake: %v", err)
@@ -308,13 +299,8 @@ func TestCopySessionState(t *testing.T) {
 			}
 			for _, w := range wrappers {
 				t.Run(w.name, func(t *testing.T) {
-					base, err := net.Dial("tcp", e.ports[1].Addr.String())
-					if err != nil {
-						t.Fatal(err)
-					}
-					data, _ := e.backend.NewClientConnection(base, NewNetworkAddress("a.example", e.ports[1].Addr.Port()))
+					data := dialTest(t, e.ports[1].Addr.String(), dialConfig{Backend: e.backend, Identity: NewNetworkAddress("a.example", e.ports[1].Addr.Port()), Database: e.ca.db})
 					defer data.Close()
-					data.SetDatabase(e.ca.db)
 					data.CopySessionState(w.src())
 					if err := data.Handshake(context.Background()); err != nil {
 						t.Fatal(err)
@@ -331,13 +317,7 @@ func TestCopySessionState(t *testing.T) {
 func TestCopySessionStateNoOps(t *testing.T) {
 	e := newResumptionEnv(t, tls.VersionTLS13, tls.NoClientCert, BackendOptions{})
 	dial := func() *ClientConnection {
-		base, err := net.Dial("tcp", e.ports[1].Addr.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, _ := e.backend.NewClientConnection(base, NewNetworkAddress("a.example", e.ports[1].Addr.Port()))
-		t.Cleanup(func() { c.Close() })
-		c.SetDatabase(e.ca.db)
+		c := dialTest(t, e.ports[1].Addr.String(), dialConfig{Backend: e.backend, Identity: NewNetworkAddress("a.example", e.ports[1].Addr.Port()), Database: e.ca.db})
 		return c
 	}
 	notStarted := dial()
@@ -394,13 +374,7 @@ func TestResumedHandshakeReverified(t *testing.T) {
 			b := NewBackend(BackendOptions{SessionCache: NewSessionCache(SessionCacheOptions{})})
 			asked := 0
 			connect := func(accept bool) (*ClientConnection, error) {
-				base, err := net.Dial("tcp", srv.Addr.String())
-				if err != nil {
-					t.Fatal(err)
-				}
-				c, _ := b.NewClientConnection(base, NewNetworkAddress("a.example", srv.Addr.Port()))
-				t.Cleanup(func() { c.Close() })
-				c.SetDatabase(ca.db)
+				c := dialTest(t, srv.Addr.String(), dialConfig{Backend: b, Identity: NewNetworkAddress("a.example", srv.Addr.Port()), Database: ca.db})
 				c.OnAcceptCertificate(func(_ *Certificate, f CertificateFlags) bool {
 					asked++
 					return accept && f == CertificateUnknownCA
@@ -408,7 +382,7 @@ func TestResumedHandshakeReverified(t *testing.T) {
 				if err := c.Handshake(context.Background()); err != nil {
 					return c, err
 				}
-				_, err = io.ReadFull(c, make([]byte, 1))
+				_, err := io.ReadFull(c, make([]byte, 1))
 				return c, err
 			}
 			if _, err := connect(true); err != nil {
@@ -509,12 +483,7 @@ func TestRealPeerResumption(t *testing.T) {
 			p := r.start(t, port)
 			b := NewBackend(BackendOptions{SessionCache: NewSessionCache(SessionCacheOptions{})})
 			for i, want := range []bool{false, true, true} {
-				base, err := net.Dial("tcp", p.Addr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c, _ := b.NewClientConnection(base, localhost(uint16(port)))
-				c.SetDatabase(ca.db)
+				c := dialTest(t, p.Addr, dialConfig{Backend: b, Identity: localhost(uint16(port)), Database: ca.db})
 				serverResumed := r.exchange(t, c, p)
 				c.Close()
 				if serverResumed != want || c.SessionResumed() != want {

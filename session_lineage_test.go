@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -148,21 +147,12 @@ func (e *lineageEnv) connect(t *testing.T, lc lineageConn) (*ClientConnection, l
 	e.mu.Lock()
 	n := len(e.views)
 	e.mu.Unlock()
-	base, err := net.Dial("tcp", e.ports[lc.port].Addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := lc.backend.NewClientConnection(base, NewNetworkAddress(lc.host, e.ports[lc.port].Addr.Port()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(20 * time.Second))
 	db := lc.db
 	if db == nil {
 		db = e.ca.db
 	}
-	c.SetDatabase(db)
+	addr := e.ports[lc.port].Addr
+	c := dialTest(t, addr.String(), dialConfig{Backend: lc.backend, Identity: NewNetworkAddress(lc.host, addr.Port()), Database: db, Deadline: 20 * time.Second})
 	c.SetCertificate(lc.cert)
 	if lc.accept != nil {
 		c.OnAcceptCertificate(lc.accept)
@@ -170,7 +160,7 @@ func (e *lineageEnv) connect(t *testing.T, lc lineageConn) (*ClientConnection, l
 	if lc.copy != nil {
 		c.CopySessionState(lc.copy)
 	}
-	err = c.Handshake(context.Background())
+	err := c.Handshake(context.Background())
 	if err == nil {
 		_, err = io.ReadFull(c, make([]byte, 1))
 	}

@@ -106,7 +106,7 @@ func TestSecondOpinionHandshake(t *testing.T) {
 		srv := startTLSServer(t, "tcp4", &tls.Config{Certificates: []tls.Certificate{tc.cert}}, nil)
 		for _, d := range dbs {
 			t.Run(tc.name+"/"+d.name, func(t *testing.T) {
-				c := srv.dial(t, tc.identity(srv.Addr.Port()))
+				c := dialTest(t, srv.Addr.String(), dialConfig{Identity: tc.identity(srv.Addr.Port())})
 				c.SetDatabase(d.db)
 				err := c.Handshake(context.Background())
 				if got := c.PeerCertificateErrors(); got != tc.want {

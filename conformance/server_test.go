@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/giotls/giotls/internal/loopback"
 )
 
 // Server starts what a scenario connects to, once per client, and returns
@@ -89,52 +91,22 @@ func (s TLSServer) Start(t *testing.T) Target {
 	if tt.mode == "" {
 		tt.mode = "greet"
 	}
-	host := "127.0.0.1:0"
 	network := s.Network
-	if network == "tcp6" {
-		host = "[::1]:0"
-	} else {
+	if network != "tcp6" {
 		network = "tcp4"
 	}
-	n := max(s.Listeners, 1)
-	var lns []net.Listener
-	for range n {
-		ln, err := net.Listen(network, host)
-		if err != nil {
-			t.Fatalf("listen %s: %v", network, err)
-		}
-		lns = append(lns, ln)
+	for range max(s.Listeners, 1) {
+		ln := loopback.Serve(t, network, func(c net.Conn) {
+			rec := &ServerConn{}
+			tt.mu.Lock()
+			tt.conns = append(tt.conns, rec)
+			tt.mu.Unlock()
+			tt.wg.Add(1)
+			defer tt.wg.Done()
+			tt.serve(c, rec)
+		})
 		tt.addrs = append(tt.addrs, ln.Addr().String())
 	}
-	var accepting sync.WaitGroup
-	for _, ln := range lns {
-		accepting.Add(1)
-		go func() {
-			defer accepting.Done()
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				rec := &ServerConn{}
-				tt.mu.Lock()
-				tt.conns = append(tt.conns, rec)
-				tt.mu.Unlock()
-				tt.wg.Add(1)
-				go func() {
-					defer tt.wg.Done()
-					tt.serve(c, rec)
-				}()
-			}
-		}()
-	}
-	t.Cleanup(func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-		accepting.Wait()
-		tt.wg.Wait()
-	})
 	return tt
 }
 

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/giotls/giotls"
+	"github.com/giotls/giotls/internal/loopback"
 	"github.com/giotls/giotls/internal/testpki"
 )
 
@@ -69,9 +70,8 @@ type env struct {
 	db      giotls.Database
 	backend *giotls.Backend
 
-	mu  sync.Mutex
-	lns []net.Listener
-	wg  sync.WaitGroup
+	mu      sync.Mutex
+	servers []*loopback.Server
 }
 
 func newEnv() (*env, error) {
@@ -90,47 +90,31 @@ func newEnv() (*env, error) {
 
 func (e *env) close() {
 	e.mu.Lock()
-	for _, ln := range e.lns {
-		ln.Close()
+	defer e.mu.Unlock()
+	for _, s := range e.servers {
+		s.Close()
 	}
-	e.mu.Unlock()
-	e.wg.Wait()
 }
 
 // serve starts a loopback TLS server with cfg; handle gets each handshaken
 // connection and the TCP connection under it (to close it without
 // close_notify). The connection is closed with close_notify afterwards.
 func (e *env) serve(cfg *tls.Config, handle func(tc *tls.Conn, raw net.Conn)) (uint16, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := loopback.Listen("tcp", 10*time.Second, func(raw net.Conn) {
+		tc := tls.Server(raw, cfg)
+		if err := tc.Handshake(); err != nil {
+			return
+		}
+		handle(tc, raw)
+		tc.Close()
+	})
 	if err != nil {
 		return 0, err
 	}
 	e.mu.Lock()
-	e.lns = append(e.lns, ln)
+	e.servers = append(e.servers, srv)
 	e.mu.Unlock()
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		for {
-			raw, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			e.wg.Add(1)
-			go func() {
-				defer e.wg.Done()
-				defer raw.Close()
-				raw.SetDeadline(time.Now().Add(10 * time.Second))
-				tc := tls.Server(raw, cfg)
-				if err := tc.Handshake(); err != nil {
-					return
-				}
-				handle(tc, raw)
-				tc.Close()
-			}()
-		}
-	}()
-	return uint16(ln.Addr().(*net.TCPAddr).Port), nil
+	return srv.Port(), nil
 }
 
 // hello answers every connection with a line.

@@ -1,6 +1,6 @@
 // Package loopback runs throwaway TCP servers on the loopback interface for
-// tests: the accept loop, one goroutine a connection, and a clean stop when
-// the test ends.
+// tests, examples, the demo and the conformance suite: the one accept loop,
+// one goroutine a connection, and a clean stop.
 package loopback
 
 import (
@@ -14,38 +14,66 @@ import (
 // client goes quiet ends instead of hanging.
 const Deadline = 30 * time.Second
 
-// Serve listens on 127.0.0.1 (network "tcp4" or "tcp") or [::1] ("tcp6") on
+// Server is a listener on loopback with its accept loop.
+type Server struct {
+	net.Listener
+	wg sync.WaitGroup
+}
+
+// Listen listens on 127.0.0.1 (network "tcp4" or "tcp") or [::1] ("tcp6") on
 // a free port and runs handle on each accepted connection in a goroutine of
-// its own, closing the connection when handle returns. When the test ends
-// the listener is closed and every handler is waited for.
-func Serve(tb testing.TB, network string, handle func(net.Conn)) net.Listener {
-	tb.Helper()
+// its own, closing the connection when handle returns. deadline, if not
+// zero, bounds each connection from its acceptance.
+func Listen(network string, deadline time.Duration, handle func(net.Conn)) (*Server, error) {
 	host := "127.0.0.1:0"
 	if network == "tcp6" {
 		host = "[::1]:0"
 	}
 	ln, err := net.Listen(network, host)
 	if err != nil {
-		tb.Fatalf("listen on %s loopback: %v", network, err)
+		return nil, err
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
+	s := &Server{Listener: ln}
+	s.wg.Add(1)
 	go func() {
-		defer wg.Done()
+		defer s.wg.Done()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			wg.Add(1)
+			s.wg.Add(1)
 			go func() {
-				defer wg.Done()
+				defer s.wg.Done()
 				defer c.Close()
-				c.SetDeadline(time.Now().Add(Deadline))
+				if deadline != 0 {
+					c.SetDeadline(time.Now().Add(deadline))
+				}
 				handle(c)
 			}()
 		}
 	}()
-	tb.Cleanup(func() { ln.Close(); wg.Wait() })
-	return ln
+	return s, nil
+}
+
+// Port returns the port the server listens on.
+func (s *Server) Port() uint16 { return uint16(s.Addr().(*net.TCPAddr).Port) }
+
+// Close stops accepting and waits for every handler to return.
+func (s *Server) Close() error {
+	err := s.Listener.Close()
+	s.wg.Wait()
+	return err
+}
+
+// Serve is Listen for a test: each connection is bounded by Deadline, a
+// failure to listen fails tb, and the server is closed when the test ends.
+func Serve(tb testing.TB, network string, handle func(net.Conn)) net.Listener {
+	tb.Helper()
+	s, err := Listen(network, Deadline, handle)
+	if err != nil {
+		tb.Fatalf("listen on %s loopback: %v", network, err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s.Listener
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/giotls/giotls/internal/loopback"
 	"github.com/giotls/giotls/internal/testpki"
@@ -88,20 +89,46 @@ func (s *tlsServer) HandshakeErrors() []error {
 	return append([]error(nil), s.errs...)
 }
 
-// dial opens a TCP connection to the server and wraps it in a giotls client
-// connection for identity, closed when the test ends.
-func (s *tlsServer) dial(t testing.TB, identity Connectable) *ClientConnection {
+// dialConfig is what a test sets on a connection before its handshake; the
+// zero value is the default backend, no server identity, the backend's
+// default database and no deadline.
+type dialConfig struct {
+	Backend  *Backend
+	Identity Connectable
+	Database Database
+	Deadline time.Duration           // bounds the connection from the dial; 0: none
+	Wrap     func(net.Conn) net.Conn // the base the connection runs over, made from the TCP connection
+}
+
+// dialTest is the tests' one dial: it connects to addr on loopback and
+// returns a giotls client connection over it as cfg says, closed when the
+// test ends. The handshake has not started.
+func dialTest(t testing.TB, addr string, cfg dialConfig) *ClientConnection {
 	t.Helper()
-	base, err := net.Dial("tcp", s.Addr.String())
+	raw, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewClientConnection(base, identity)
+	base := raw
+	if cfg.Wrap != nil {
+		base = cfg.Wrap(raw)
+	}
+	b := cfg.Backend
+	if b == nil {
+		b = DefaultBackend()
+	}
+	c, err := b.NewClientConnection(base, cfg.Identity)
 	if err != nil {
-		base.Close()
+		raw.Close()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
+	if cfg.Database != nil {
+		c.SetDatabase(cfg.Database)
+	}
+	if cfg.Deadline != 0 {
+		c.SetDeadline(time.Now().Add(cfg.Deadline))
+	}
 	return c
 }
 
