@@ -10,6 +10,13 @@ import (
 	"github.com/giotls/giotls/internal/tlsconn"
 )
 
+// The data path, a file a step: client_connection.go (the connection: its
+// state, Read, Write; close.go ends it) -> handshake.go (one handshake: the
+// snapshot of the properties, crypto/tls's callbacks) -> verification.go
+// (the server's chain) -> session_cache.go (where sessions are kept, and
+// CopySessionState). Errors in GIO's terms: client_connection_errors.go and
+// alerts.go.
+
 // ClientConnection is GIO's GTlsClientConnection, with GTlsConnection's
 // methods: a TLS client connection over a base stream, usable as a
 // [net.Conn] (GIOStream). Make one with [NewClientConnection],
