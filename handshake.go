@@ -145,6 +145,9 @@ func (c *ClientConnection) Handshake(ctx context.Context) error {
 		cfg, err = hs.config()
 	}
 	if err != nil {
+		if hs != nil {
+			hs.cancel(nil)
+		}
 		c.hsDone, c.hsErr = true, err
 		return err
 	}

@@ -32,8 +32,8 @@ func (c *ClientConnection) lockHandshake(ctx context.Context) error {
 	}
 }
 
-// unlockHandshake ends the run published by startRun, if any, and releases
-// the handshake lock.
+// unlockHandshake ends the handshake Handshake published, if any
+// (cancelling its context), and releases the handshake lock.
 func (c *ClientConnection) unlockHandshake() {
 	if run := c.hs.Swap(nil); run != nil {
 		run.cancel(nil)
