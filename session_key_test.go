@@ -40,16 +40,8 @@ func TestZoneInSessionKey(t *testing.T) {
 				zone        string
 				wantResumed bool
 			}{{"eth0", false}, {"eth1", false}, {"", false}, {"ETH0", false}, {"eth0", true}} {
-				raw, err := net.Dial("tcp6", srv.Addr.String())
-				if err != nil {
-					t.Fatal(err)
-				}
-				c, err := b.NewClientConnection(zonedConn{raw, step.zone}, NewNetworkAddress("a.example", srv.Addr.Port()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				c.SetDatabase(ca.db)
-				c.SetDeadline(time.Now().Add(20 * time.Second))
+				c := dialTest(t, srv.Addr.String(), dialConfig{Backend: b, Identity: NewNetworkAddress("a.example", srv.Addr.Port()),
+					Database: ca.db, Deadline: 20 * time.Second, Wrap: func(raw net.Conn) net.Conn { return zonedConn{raw, step.zone} }})
 				if err := c.Handshake(context.Background()); err != nil {
 					t.Fatal(err)
 				}
