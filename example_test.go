@@ -97,7 +97,7 @@ func serve(cfg *tls.Config, handle func(*tls.Conn)) *exampleServer {
 // connect dials s and returns a client connection for identity, trusting
 // db: what ExampleNewClientConnection shows step by step.
 func connect(s *exampleServer, identity giotls.Connectable, db giotls.Database) *giotls.ClientConnection {
-	base, err := net.Dial("tcp", s.addr)
+	base, err := loopback.Dial(context.Background(), s.addr)
 	if err != nil {
 		log.Fatal(err)
 	}

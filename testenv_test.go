@@ -105,7 +105,7 @@ type dialConfig struct {
 // test ends. The handshake has not started.
 func dialTest(t testing.TB, addr string, cfg dialConfig) *ClientConnection {
 	t.Helper()
-	raw, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	raw, err := loopback.Dial(context.Background(), addr)
 	if err != nil {
 		t.Fatal(err)
 	}

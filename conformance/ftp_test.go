@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/giotls/giotls/internal/loopback"
 )
 
 // replyReader reads FTP replies (RFC 959, section 4.2) a byte at a time, so
@@ -61,7 +63,7 @@ func (c *giotlsClient) ftp(spec *FTPSpec, addr string) ClientResult {
 		t.Fatalf("FTP through giotls: %v (replies so far: %q)", err, out.Replies)
 		return out
 	}
-	control, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	control, err := loopback.Dial(context.Background(), addr)
 	if err != nil {
 		return fail(err)
 	}
@@ -122,7 +124,7 @@ func (c *giotlsClient) ftp(spec *FTPSpec, addr string) ClientResult {
 	hi, _ := strconv.Atoi(numbers[4])
 	lo, _ := strconv.Atoi(numbers[5])
 	dataAddr := net.JoinHostPort(strings.Join(numbers[:4], "."), strconv.Itoa(hi*256+lo))
-	dataBase, err := net.DialTimeout("tcp", dataAddr, 10*time.Second)
+	dataBase, err := loopback.Dial(context.Background(), dataAddr)
 	if err != nil {
 		return fail(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/giotls/giotls"
+	"github.com/giotls/giotls/internal/loopback"
 )
 
 // giotlsClient holds what every connection of a scenario shares, as
@@ -209,7 +210,7 @@ func (c *giotlsClient) run(sc *Scenario, addrs []string) ClientResult {
 		r := &out.Connections[i]
 		r.Handshake = "ok"
 		addr := addrs[spec.Listener]
-		base, err := net.DialTimeout("tcp", addr, 10*time.Second)
+		base, err := loopback.Dial(context.Background(), addr)
 		if err != nil {
 			c.t.Fatal(err)
 		}

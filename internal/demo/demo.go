@@ -122,8 +122,7 @@ func hello(tc *tls.Conn, _ net.Conn) { io.WriteString(tc, "hello from the demo s
 
 // connect dials port and wraps the connection for identity host:port.
 func (e *env) connect(ctx context.Context, host string, port uint16) (*giotls.ClientConnection, error) {
-	var d net.Dialer
-	base, err := d.DialContext(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	base, err := loopback.Dial(ctx, fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return nil, err
 	}

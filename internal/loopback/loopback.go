@@ -4,6 +4,7 @@
 package loopback
 
 import (
+	"context"
 	"net"
 	"sync"
 	"testing"
@@ -13,6 +14,16 @@ import (
 // Deadline bounds every connection Serve accepts, so that a test whose
 // client goes quiet ends instead of hanging.
 const Deadline = 30 * time.Second
+
+// DialTimeout bounds Dial.
+const DialTimeout = 10 * time.Second
+
+// Dial is the one dial of the tests, examples, demo and conformance suite:
+// a TCP connection to addr, bounded by ctx and DialTimeout.
+func Dial(ctx context.Context, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: DialTimeout}
+	return d.DialContext(ctx, "tcp", addr)
+}
 
 // Server is a listener on loopback with its accept loop.
 type Server struct {
