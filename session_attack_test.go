@@ -1,8 +1,14 @@
 package giotls
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestCloseDrainKeepsTickets: a connection that never reads (an FTP upload)
@@ -31,7 +37,7 @@ func TestCloseDrainKeepsTickets(t *testing.T) {
 			for i := range 8 {
 				lc := lineageConn{backend: b, port: 0, host: "a.example", noRead: true}
 				if tt.copy {
-					lc.port, lc.copy = 1, a
+					lc.port, lc.host, lc.copy = 1, "b.example", a
 				}
 				c, v := e.mustConnect(t, lc)
 				if err := c.Close(); err != nil {
@@ -42,7 +48,7 @@ func TestCloseDrainKeepsTickets(t *testing.T) {
 				}
 			}
 			if tt.copy {
-				if _, v := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "a.example"}); v.resumed {
+				if _, v := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "b.example"}); v.resumed {
 					t.Errorf("a plain connection where the copies went resumed %s", v.origin)
 				}
 			}
@@ -51,4 +57,162 @@ func TestCloseDrainKeepsTickets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCopyChains: copies of copies. A connection that copies a copy asks
+// for the chain the copy belongs to: the source chain when the copy resumed
+// it, the copy's own when it made a full handshake (a copy into another
+// certificate is refused). The certificate rule holds at every link, and a
+// connection that copies nothing never resumes any of it (connect checks).
+func TestCopyChains(t *testing.T) {
+	type link struct {
+		port int
+		host string
+		cert string // "", "alice", "bob"
+		copy int    // index of the connection copied; -1 for none
+		want string // chainTag of the chain resumed; "" for a full handshake
+	}
+	tests := []struct {
+		name  string
+		links []link
+	}{
+		{"A(alice) <- B(none) <- C(none)", []link{
+			{0, "a.example", "alice", -1, ""},
+			{1, "b.example", "", 0, "a.example|0|alice"},
+			{0, "b.example", "", 1, "a.example|0|alice"},
+			{1, "a.example", "", 2, "a.example|0|alice"},
+		}},
+		{"A(alice) <- B(bob, refused) <- C(none)", []link{
+			{0, "a.example", "alice", -1, ""},
+			{1, "a.example", "bob", 0, ""},
+			{0, "b.example", "", 1, "a.example|1|bob"},
+		}},
+		{"A(alice) <- B(none) <- C(bob, refused) <- D(alice, refused)", []link{
+			{0, "a.example", "alice", -1, ""},
+			{1, "a.example", "", 0, "a.example|0|alice"},
+			{1, "b.example", "bob", 1, ""},
+			{1, "a.example", "alice", 2, ""},
+			// Refused, a copy looks up its own key: A's, here.
+			{0, "a.example", "alice", 2, "a.example|0|alice"},
+		}},
+		{"A(none) <- B(alice): a certificate set, a chain without", []link{
+			{0, "a.example", "", -1, ""},
+			{1, "a.example", "alice", 0, ""},
+			{0, "b.example", "", 1, "a.example|1|alice"},
+		}},
+	}
+	for _, v := range tlsVersions {
+		for _, tt := range tests {
+			t.Run(tls.VersionName(v)+"/"+tt.name, func(t *testing.T) {
+				e := newLineageEnv(t, v)
+				b := newPrivateBackend()
+				certs := map[string]*Certificate{"": nil, "alice": e.alice, "bob": e.bob}
+				var conns []ClientConnection
+				for i, l := range tt.links {
+					lc := lineageConn{backend: b, port: l.port, host: l.host, cert: certs[l.cert]}
+					if l.copy >= 0 {
+						lc.copy = conns[l.copy]
+					}
+					c, view := e.mustConnect(t, lc)
+					conns = append(conns, c)
+					held := l.cert
+					if l.want != "" {
+						held = l.want[strings.LastIndexByte(l.want, '|')+1:]
+					}
+					if view.resumed != (l.want != "") || view.origin != l.want || view.cert != held || c.SessionResumed() != view.resumed {
+						t.Errorf("connection %d: server saw %+v (client: resumed %v); want chain %q and certificate %q", i, view, c.SessionResumed(), l.want, held)
+					}
+				}
+				// Plain connections of every kind resume only their own chains.
+				for _, host := range []string{"a.example", "b.example"} {
+					for port := range 2 {
+						for _, cert := range []string{"", "alice", "bob"} {
+							e.mustConnect(t, lineageConn{backend: b, port: port, host: host, cert: certs[cert]})
+						}
+					}
+				}
+				if n := e.reusedTickets(); v == tls.VersionTLS13 && n != 0 {
+					t.Errorf("%d TLS 1.3 tickets presented again", n)
+				}
+			})
+		}
+	}
+}
+
+// TestCopyFromSourcesWithoutASession: a source whose handshake failed, has
+// not started, or is still running has no session to give; copying it does
+// nothing, and the copier makes a full handshake. A source closed after its
+// handshake still gives its chain.
+func TestCopyFromSourcesWithoutASession(t *testing.T) {
+	for _, v := range tlsVersions {
+		t.Run(tls.VersionName(v), func(t *testing.T) {
+			e := newLineageEnv(t, v)
+			b := newPrivateBackend()
+			stranger := newTestCA(t, "Stranger Root")
+
+			failed := e.unconnected(t, b, 0, "a.example")
+			failed.SetDatabase(stranger.db)
+			if err := failed.Handshake(context.Background()); !errors.Is(err, ErrBadCertificate) {
+				t.Fatalf("source with a database that does not trust the server: %v; want ErrBadCertificate", err)
+			}
+			if c, view := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "a.example", copy: failed}); view.resumed || c.SessionResumed() {
+				t.Errorf("copy of a failed source: server saw %+v; want a full handshake", view)
+			}
+
+			fresh := e.unconnected(t, b, 0, "a.example")
+			if _, view := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "b.example", copy: fresh}); view.resumed {
+				t.Errorf("copy of a source before its handshake: server saw %+v; want a full handshake", view)
+			}
+
+			// A source inside its handshake: its accept-certificate handler
+			// waits until the copy is done.
+			inside, release := make(chan struct{}), make(chan struct{})
+			running := e.unconnected(t, b, 0, "b.example")
+			running.SetDatabase(stranger.db)
+			running.OnAcceptCertificate(func(*Certificate, CertificateFlags) bool {
+				close(inside)
+				<-release
+				return true
+			})
+			done := make(chan error, 1)
+			go func() { done <- running.Handshake(context.Background()) }()
+			<-inside
+			if _, view := e.mustConnect(t, lineageConn{backend: b, port: 0, host: "a.example", copy: running}); view.resumed {
+				t.Errorf("copy of a source inside its handshake: server saw %+v; want a full handshake", view)
+			}
+			close(release)
+			if err := <-done; err != nil {
+				t.Fatalf("the source inside its handshake: %v", err)
+			}
+			// The server's byte: its side of the handshake is over too.
+			if _, err := io.ReadFull(running, make([]byte, 1)); err != nil {
+				t.Fatal(err)
+			}
+
+			closed, _ := e.mustConnect(t, lineageConn{backend: b, port: 0, host: "a.example"})
+			if err := closed.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if c, view := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "b.example", copy: closed}); !view.resumed || !c.SessionResumed() || view.origin != "a.example|0|" || view.reused {
+				t.Errorf("copy of a closed source: server saw %+v; want its chain resumed", view)
+			}
+		})
+	}
+}
+
+// unconnected returns a connection to the server's port as host, over b,
+// before its handshake, closed when the test ends.
+func (e *lineageEnv) unconnected(t *testing.T, b Backend, port int, host string) ClientConnection {
+	t.Helper()
+	base, err := net.Dial("tcp", e.ports[port].Addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := b.NewClientConnection(base, NewNetworkAddress(host, e.ports[port].Addr.Port()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	return c
 }
