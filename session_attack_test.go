@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -215,4 +217,104 @@ func (e *lineageEnv) unconnected(t *testing.T, b Backend, port int, host string)
 	t.Cleanup(func() { c.Close() })
 	c.SetDeadline(time.Now().Add(20 * time.Second))
 	return c
+}
+
+// TestConcurrentCopiesRaceForOneTicket: six copies at once of a source that
+// holds one fresh TLS 1.3 ticket. One presents it; the others find none left
+// and knowingly present the chain's latest again (CopySessionState's
+// documented fallback); all resume the source's chain. Closing, each brings
+// a fresh ticket back to the chain, so the copies after them present none
+// twice, and nothing reaches a connection that copies nothing.
+func TestConcurrentCopiesRaceForOneTicket(t *testing.T) {
+	e := newLineageEnv(t, tls.VersionTLS13)
+	b := newPrivateBackend()
+	a, _ := e.mustConnect(t, lineageConn{backend: b, port: 0, host: "a.example"})
+	const n = 6
+	conns := make([]ClientConnection, n)
+	for i := range conns {
+		conns[i] = e.unconnected(t, b, 1, "b.example")
+		conns[i].SetDatabase(e.ca.db)
+		conns[i].CopySessionState(a)
+	}
+	e.mu.Lock()
+	before := len(e.views)
+	e.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range conns {
+		wg.Go(func() {
+			if err := c.Handshake(context.Background()); err != nil {
+				t.Error(err)
+				return
+			}
+			if _, err := io.ReadFull(c, make([]byte, 1)); err != nil { // the server is done
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	e.mu.Lock()
+	views := slices.Clone(e.views[before:])
+	e.mu.Unlock()
+	fresh := 0
+	for i, v := range views {
+		if !v.resumed || v.origin != "a.example|0|" {
+			t.Errorf("concurrent copy %d: server saw %+v; want A's chain", i, v)
+		}
+		if !v.reused {
+			fresh++
+		}
+	}
+	if len(views) != n || fresh < 1 {
+		t.Errorf("%d handshakes, %d with a fresh ticket; want %d, at least 1", len(views), fresh, n)
+	}
+	t.Logf("%d of %d concurrent copies presented a fresh ticket; the others one presented before", fresh, n)
+	for _, c := range conns {
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reused := e.reusedTickets()
+	for i := range n {
+		if _, v := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "b.example", copy: a, noRead: i%2 == 0}); !v.resumed || v.reused {
+			t.Errorf("copy %d after the race: server saw %+v; want a fresh ticket of A's chain", i, v)
+		}
+	}
+	if _, v := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "b.example"}); v.resumed {
+		t.Errorf("a plain connection where the copies went resumed %s", v.origin)
+	}
+	if got := e.reusedTickets(); got != reused {
+		t.Errorf("%d more tickets presented again after the race", got-reused)
+	}
+}
+
+// TestCopyAcrossVersions: a chain begun on TLS 1.3 copied by a connection
+// limited to TLS 1.2, and the reverse. The copier cannot use the session; it
+// makes a full handshake, which begins its own chain under its own key, and
+// a later copy of the original source still resumes the source's chain.
+func TestCopyAcrossVersions(t *testing.T) {
+	e := newLineageEnv(t, 0) // the server speaks both
+	cache := NewSessionCache(SessionCacheOptions{})
+	v13 := NewBackend(BackendOptions{SessionCache: cache})
+	v12 := NewBackend(BackendOptions{SessionCache: cache, MaxVersion: ProtocolVersionTLS12})
+	a, _ := e.mustConnect(t, lineageConn{backend: v13, port: 0, host: "a.example"})
+	b12, vb := e.mustConnect(t, lineageConn{backend: v12, port: 1, host: "b.example", copy: a})
+	if vb.resumed || b12.ProtocolVersion() != ProtocolVersionTLS12 {
+		t.Errorf("TLS 1.2 copy of a TLS 1.3 chain: server saw %+v on %v; want a full TLS 1.2 handshake", vb, b12.ProtocolVersion())
+	}
+	c13, vc := e.mustConnect(t, lineageConn{backend: v13, port: 0, host: "b.example", copy: b12})
+	if vc.resumed || c13.ProtocolVersion() != ProtocolVersionTLS13 {
+		t.Errorf("TLS 1.3 copy of a TLS 1.2 chain: server saw %+v on %v; want a full TLS 1.3 handshake", vc, c13.ProtocolVersion())
+	}
+	if _, vd := e.mustConnect(t, lineageConn{backend: v13, port: 1, host: "a.example", copy: a}); !vd.resumed || vd.origin != "a.example|0|" || vd.reused {
+		t.Errorf("TLS 1.3 copy of the TLS 1.3 chain: server saw %+v; want it resumed with a ticket never presented", vd)
+	}
+	// b12's full handshake began a chain of its own, under its own key.
+	if _, v := e.mustConnect(t, lineageConn{backend: v12, port: 1, host: "b.example"}); !v.resumed {
+		t.Errorf("a plain TLS 1.2 connection as the TLS 1.2 copier: server saw %+v; want its own chain resumed", v)
+	}
+	for _, host := range []string{"a.example", "b.example"} {
+		for port := range 2 {
+			e.mustConnect(t, lineageConn{backend: v13, port: port, host: host})
+		}
+	}
 }
