@@ -318,3 +318,85 @@ func TestCopyAcrossVersions(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyOfInteractionCertificate: the source's certificate came from its
+// Interaction (none set when its handshake started, so it looked up the
+// sessions made without one). Its chain is alice's, stored under alice's
+// key: a copy with none set resumes it (and is alice to the server, as it
+// asked), one with bob is refused, one with alice resumes it; a plain
+// connection with no certificate never resumes it, one with alice does.
+func TestCopyOfInteractionCertificate(t *testing.T) {
+	for _, v := range tlsVersions {
+		t.Run(tls.VersionName(v), func(t *testing.T) {
+			e := newLineageEnv(t, v)
+			b := newPrivateBackend()
+			supply := &testInteraction{requestCertificate: func(_ context.Context, conn Connection) (InteractionResult, error) {
+				conn.SetCertificate(e.alice)
+				return InteractionHandled, nil
+			}}
+			a, va := e.mustConnect(t, lineageConn{backend: b, port: 0, host: "a.example",
+				prepare: func(c ClientConnection) { c.SetInteraction(supply) }})
+			if va.cert != "alice" {
+				t.Fatalf("source: server saw %+v; want alice from the Interaction", va)
+			}
+			// connect's check takes the certificate set at the start: none.
+			// A full handshake as alice is what the source's chain is.
+			const chain = "a.example|0|alice"
+			tests := []struct {
+				cert *Certificate
+				want string
+			}{{nil, chain}, {e.bob, ""}, {e.alice, chain}}
+			for i, tt := range tests {
+				c, view := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "a.example", cert: tt.cert, copy: a})
+				if view.origin != tt.want || c.SessionResumed() != (tt.want != "") {
+					t.Errorf("copy %d (%s): server saw %+v; want chain %q", i, tt.cert.commonName(), view, tt.want)
+				}
+			}
+			if _, view := e.mustConnect(t, lineageConn{backend: b, port: 0, host: "a.example"}); view.resumed {
+				t.Errorf("a plain connection with no certificate resumed %s", view.origin)
+			}
+			if _, view := e.mustConnect(t, lineageConn{backend: b, port: 0, host: "a.example", cert: e.alice}); view.origin != chain {
+				t.Errorf("a plain connection as alice: server saw %+v; want the source's chain", view)
+			}
+		})
+	}
+}
+
+// TestCopyWithoutServerIdentity: a source with no server identity (nil, or
+// a typed nil pointer) keys its chain on the address alone. A copy as
+// a.example resumes it and is verified as a.example; a plain a.example
+// connection never resumes it, nor a plain one without identity any chain
+// but its own.
+func TestCopyWithoutServerIdentity(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(ClientConnection)
+	}{
+		{"nil", func(c ClientConnection) { c.SetServerIdentity(nil) }},
+		{"typed nil", func(c ClientConnection) { c.SetServerIdentity((*NetworkAddress)(nil)) }},
+	}
+	for _, v := range tlsVersions {
+		for _, tt := range tests {
+			t.Run(tls.VersionName(v)+"/"+tt.name, func(t *testing.T) {
+				e := newLineageEnv(t, v)
+				b := newPrivateBackend()
+				accept := func(_ *Certificate, f CertificateFlags) bool { return f == CertificateBadIdentity }
+				anon := lineageConn{backend: b, port: 0, host: "", prepare: tt.set, accept: accept}
+				a, va := e.mustConnect(t, anon)
+				if a.PeerCertificateErrors() != CertificateBadIdentity || va.resumed {
+					t.Fatalf("source without identity: errors %v, server saw %+v; want bad-identity, a full handshake", a.PeerCertificateErrors(), va)
+				}
+				c, vc := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "a.example", copy: a})
+				if !vc.resumed || vc.origin != "|0|" || c.PeerCertificateErrors() != 0 {
+					t.Errorf("copy as a.example: server saw %+v, errors %v; want the chain resumed and verified as a.example", vc, c.PeerCertificateErrors())
+				}
+				for port := range 2 {
+					if _, v := e.mustConnect(t, lineageConn{backend: b, port: port, host: "a.example"}); v.resumed {
+						t.Errorf("a plain a.example connection to port %d resumed %s", port, v.origin)
+					}
+				}
+				e.mustConnect(t, anon) // connect checks it resumes only "|0|"
+			})
+		}
+	}
+}
