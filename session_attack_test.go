@@ -400,3 +400,33 @@ func TestCopyWithoutServerIdentity(t *testing.T) {
 		}
 	}
 }
+
+// TestCopiesKeepTheAgeCap: renewing a chain through copies never extends
+// it: MaxAge after the source's full handshake, no copy (nor the source's
+// own key) resumes the chain, whatever the copies brought back meanwhile.
+func TestCopiesKeepTheAgeCap(t *testing.T) {
+	const maxAge = 1500 * time.Millisecond
+	for _, v := range tlsVersions {
+		t.Run(tls.VersionName(v), func(t *testing.T) {
+			e := newLineageEnv(t, v)
+			b := NewBackend(BackendOptions{SessionCache: NewSessionCache(SessionCacheOptions{MaxAge: maxAge})})
+			born := time.Now()
+			a, _ := e.mustConnect(t, lineageConn{backend: b, port: 0, host: "a.example"})
+			for i := range 3 {
+				time.Sleep(maxAge / 4)
+				c, view := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "b.example", copy: a, noRead: i%2 == 1})
+				c.Close()
+				if time.Since(born) < maxAge && !view.resumed {
+					t.Fatalf("copy %d within the age cap did not resume: %+v", i, view)
+				}
+			}
+			time.Sleep(time.Until(born.Add(maxAge + 100*time.Millisecond)))
+			if _, view := e.mustConnect(t, lineageConn{backend: b, port: 1, host: "b.example", copy: a}); view.resumed {
+				t.Errorf("a copy past the age cap resumed the chain: %+v", view)
+			}
+			if _, view := e.mustConnect(t, lineageConn{backend: b, port: 0, host: "a.example"}); view.resumed {
+				t.Errorf("the source's key past the age cap resumed the chain: %+v", view)
+			}
+		})
+	}
+}
