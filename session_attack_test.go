@@ -430,3 +430,34 @@ func TestCopiesKeepTheAgeCap(t *testing.T) {
 		})
 	}
 }
+
+// TestCopyIntoDisabledBackend: a copier whose backend has DisableResumption
+// resumes the source's chain (CopySessionState still works), and what it
+// receives, read or drained at Close, goes back to the source's cache: the
+// source's next connection resumes from it, and later copies present no
+// TLS 1.3 ticket twice.
+func TestCopyIntoDisabledBackend(t *testing.T) {
+	for _, v := range tlsVersions {
+		t.Run(tls.VersionName(v), func(t *testing.T) {
+			e := newLineageEnv(t, v)
+			src := newPrivateBackend()
+			off := NewBackend(BackendOptions{DisableResumption: true})
+			a, _ := e.mustConnect(t, lineageConn{backend: src, port: 0, host: "a.example"})
+			for i := range 4 {
+				c, view := e.mustConnect(t, lineageConn{backend: off, port: 1, host: "b.example", copy: a, noRead: i%2 == 0})
+				if err := c.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if !view.resumed || view.origin != "a.example|0|" || (v == tls.VersionTLS13 && view.reused) {
+					t.Errorf("copy %d: server saw %+v; want A's chain, no ticket presented twice", i, view)
+				}
+			}
+			if _, view := e.mustConnect(t, lineageConn{backend: src, port: 0, host: "a.example"}); !view.resumed || view.reused {
+				t.Errorf("the source's next connection: server saw %+v; want what the copies brought back resumed", view)
+			}
+			if _, view := e.mustConnect(t, lineageConn{backend: off, port: 1, host: "b.example"}); view.resumed {
+				t.Errorf("a plain connection of the disabled backend resumed %s", view.origin)
+			}
+		})
+	}
+}
