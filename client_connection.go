@@ -282,7 +282,7 @@ func (c *clientConn) config() (*tls.Config, error) {
 	if src := c.copySource; src != nil {
 		c.sessions.CopyFrom(src.sessionsOf())
 	}
-	cfg.ClientSessionCache = c.closing.sessionCache(c.sessions)
+	cfg.ClientSessionCache = c.sessions
 	return cfg, nil
 }
 

@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"sync/atomic"
 	"time"
-
-	"github.com/giotls/giotls/internal/sessioncache"
 )
 
 // Bounds of the graceful close: how long Close may take to send
@@ -24,26 +22,6 @@ const (
 type closeState struct {
 	busy         atomic.Int32 // Reads and Writes in progress
 	readDeadline atomic.Int64 // Unix nanoseconds; 0 for none
-	draining     atomic.Bool  // Close is reading what the peer still sends
-}
-
-// sessionCache wraps the connection's session adapter for crypto/tls so that
-// TLS 1.3 tickets crypto/tls meets while Close drains are dropped: the
-// session cache keeps its rule that a connection has tickets to give only
-// after the user read from it (SEMANTICS.md), and Close changes nothing there.
-func (s *closeState) sessionCache(sessions *sessioncache.ConnCache) tls.ClientSessionCache {
-	return drainingCache{sessions, &s.draining}
-}
-
-type drainingCache struct {
-	*sessioncache.ConnCache
-	draining *atomic.Bool
-}
-
-func (d drainingCache) Put(key string, cs *tls.ClientSessionState) {
-	if !d.draining.Load() {
-		d.ConnCache.Put(key, cs)
-	}
 }
 
 // noteReadDeadline records the user's read deadline, which also bounds the
@@ -113,8 +91,11 @@ func (c *clientConn) closeTLS(ctx context.Context, tc *tls.Conn) error {
 // sends until its close_notify, the end of the stream or an error, at most
 // closeDrainLimit bytes. One deadline bounds both steps: ctx's (else
 // closeDrainTimeout from now), or the user's read deadline if earlier; ctx's
-// cancellation ends them too. TLS 1.3 session tickets read here are dropped
-// (see closeState.sessionCache). It returns an error only when ctx ended, or
+// cancellation ends them too. TLS 1.3 session tickets read here are kept,
+// as any other, with the chain of the session the connection resumed or
+// began (see SessionCache): a connection that never reads (an FTP upload)
+// meets its ticket only here, and without it the next CopySessionState of
+// the chain would find no fresh ticket and present one again. It returns an error only when ctx ended, or
 // its deadline passed, before the peer's end.
 func (c *clientConn) closeGracefully(ctx context.Context, tc *tls.Conn) error {
 	deadline := time.Now().Add(closeDrainTimeout)
@@ -133,7 +114,6 @@ func (c *clientConn) closeGracefully(ctx context.Context, tc *tls.Conn) error {
 	defer cancel()
 	stop := context.AfterFunc(bound, func() { c.base.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	c.closing.draining.Store(true)
 	if err := tc.CloseWrite(); err != nil {
 		return c.closeBoundError(ctx, byCtx, deadline)
 	}

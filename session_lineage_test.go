@@ -137,6 +137,9 @@ type lineageConn struct {
 	copy    ClientConnection
 	db      Database // nil: one trusting the server's CA
 	accept  func(*Certificate, CertificateFlags) bool
+	noRead  bool // handshake only: read nothing (an FTP upload)
+	// prepare, if set, runs before CopySessionState and the handshake.
+	prepare func(ClientConnection)
 }
 
 // connect makes the connection, handshakes and reads the server's byte. It
@@ -152,7 +155,11 @@ func (e *lineageEnv) connect(t *testing.T, lc lineageConn) (ClientConnection, li
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := lc.backend.NewClientConnection(base, NewNetworkAddress(lc.host, e.ports[lc.port].Addr.Port()))
+	var id Connectable // none for an empty host
+	if lc.host != "" {
+		id = NewNetworkAddress(lc.host, e.ports[lc.port].Addr.Port())
+	}
+	c, err := lc.backend.NewClientConnection(base, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,11 +174,14 @@ func (e *lineageEnv) connect(t *testing.T, lc lineageConn) (ClientConnection, li
 	if lc.accept != nil {
 		c.OnAcceptCertificate(lc.accept)
 	}
+	if lc.prepare != nil {
+		lc.prepare(c)
+	}
 	if lc.copy != nil {
 		c.CopySessionState(lc.copy)
 	}
 	err = c.Handshake(context.Background())
-	if err == nil {
+	if err == nil && !lc.noRead {
 		_, err = io.ReadFull(c, make([]byte, 1))
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
