@@ -1,0 +1,120 @@
+package giotls
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/giotls/giotls/internal/testpki"
+)
+
+// fillSendBuffers writes to c, whose peer reads nothing, until the socket
+// buffers are full and the write deadline stops the Write; then it clears
+// the write deadline. Every later write would block.
+func fillSendBuffers(t *testing.T, c ClientConnection) {
+	t.Helper()
+	c.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := c.Write(make([]byte, 64<<20)); !isTimeout(err) {
+		t.Fatalf("Write to a peer that reads nothing = %v, want a timeout", err)
+	}
+	c.SetWriteDeadline(time.Time{})
+}
+
+// TestCloseHonoursBounds: every way of ending a connection returns by the
+// bound its caller gave (a context, cancelled or past its deadline before or
+// during the call; a write deadline), also when close_notify cannot be sent
+// because the peer reads nothing and the socket buffers are full, and also
+// when another goroutine is inside Read. Close's own five seconds must not
+// replace a shorter bound.
+func TestCloseHonoursBounds(t *testing.T) {
+	ca := newTestCA(t, "Close Bounds Root")
+	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	release := make(chan struct{})
+	srv := startTLSServer(t, "tcp4", serverConfig(leaf), func(c *tls.Conn) {
+		c.Write([]byte("unread")) // and then neither reads nor closes
+		<-release
+	})
+	t.Cleanup(func() { close(release) })
+	cancelled := func() context.Context {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx
+	}
+	closeCtx := func(ctx func() context.Context) func(ClientConnection) error {
+		return func(c ClientConnection) error { return c.CloseContext(ctx()) }
+	}
+	cancelLater := func() context.Context {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(200*time.Millisecond, cancel)
+		return ctx
+	}
+	pastDeadline := func() context.Context {
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		t.Cleanup(cancel)
+		return ctx
+	}
+	shortDeadline := func() context.Context {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	readInFlight := func(t *testing.T, c ClientConnection) {
+		c.Read(make([]byte, 16)) // "unread"
+		go c.Read(make([]byte, 16))
+		time.Sleep(100 * time.Millisecond)
+	}
+	tests := []struct {
+		name    string
+		full    bool // the send buffers are full: close_notify cannot go
+		prepare func(t *testing.T, c ClientConnection)
+		close   func(c ClientConnection) error
+		want    error // what the error matches; nil: not a context error
+	}{
+		{"CloseContext, cancelled before", false, nil, closeCtx(cancelled), context.Canceled},
+		{"CloseContext, cancelled during the drain", false, nil, closeCtx(cancelLater), context.Canceled},
+		{"CloseContext, deadline passed before", false, nil, closeCtx(pastDeadline), context.DeadlineExceeded},
+		{"CloseContext, cancelled before, after filling the buffers", true, nil, closeCtx(cancelled), context.Canceled},
+		{"CloseContext, cancelled after filling the buffers", true, nil, closeCtx(cancelLater), context.Canceled},
+		{"CloseContext, deadline passed before, after filling the buffers", true, nil, closeCtx(pastDeadline), context.DeadlineExceeded},
+		{"CloseWrite, write deadline, after filling the buffers", true, func(t *testing.T, c ClientConnection) {
+			c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+		}, ClientConnection.CloseWrite, nil},
+		{"Close, deadline, after filling the buffers", true, func(t *testing.T, c ClientConnection) {
+			c.SetDeadline(time.Now().Add(200 * time.Millisecond))
+		}, ClientConnection.Close, nil},
+		{"CloseContext, Read in flight, after filling the buffers", true, readInFlight, closeCtx(shortDeadline), nil},
+		{"Close, Read in flight, write deadline, after filling the buffers", true, func(t *testing.T, c ClientConnection) {
+			readInFlight(t, c)
+			c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
+		}, ClientConnection.Close, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := srv.dial(t, localhost(srv.Addr.Port()))
+			c.SetDatabase(ca.db)
+			if err := c.Handshake(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if tt.full {
+				fillSendBuffers(t, c)
+			}
+			if tt.prepare != nil {
+				tt.prepare(t, c)
+			}
+			start := time.Now()
+			var err error
+			within(t, 8*time.Second, tt.name, func() { err = tt.close(c) })
+			if took := time.Since(start); took > 1500*time.Millisecond {
+				t.Errorf("returned %v after %v; want within the caller's bound (200 ms) and 1.5 s", err, took)
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("error = %v, want one matching %v", err, tt.want)
+			}
+			if tt.want == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+				t.Errorf("error = %v, want no context error: no context ended", err)
+			}
+		})
+	}
+}
