@@ -57,11 +57,12 @@ func (s *closeState) noteReadDeadline(t time.Time) {
 }
 
 // CloseContext ends the connection gracefully, as Close does, with ctx
-// bounding the wait for the peer: its deadline replaces Close's five
-// seconds (an earlier read deadline set on the connection still applies),
-// and cancelling it stops the wait. It returns an error matching ctx's
-// error when ctx ended before the peer did; the connection is closed all
-// the same.
+// bounding the wait for the peer and the sending of close_notify: its
+// deadline replaces Close's five seconds (an earlier read deadline set on
+// the connection still applies), and cancelling it stops the wait. A ctx
+// already done closes at once, without close_notify. It returns an error
+// matching ctx's error when ctx ended before the peer did; the connection
+// is closed all the same.
 func (c *clientConn) CloseContext(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -91,53 +92,70 @@ func (c *clientConn) CloseContext(ctx context.Context) error {
 // section 6.2: close immediately), and when another goroutine is inside
 // Read or Write: Close then serves to break that call, and waiting would
 // contend with it.
+//
+// One deadline bounds every step, close_notify included: ctx's (else
+// closeDrainTimeout from now), or the user's read deadline if earlier;
+// ctx's cancellation ends them too.
 func (c *clientConn) closeTLS(ctx context.Context, tc *tls.Conn) error {
 	c.mu.Lock()
 	graceful := c.hsComplete && c.fatal == nil
 	c.mu.Unlock()
+	deadline, byCtx := c.closeDeadline(ctx)
+	bound, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	// The deadlines are set before the watch starts, so that its expired
+	// deadline, once set, stays; crypto/tls's own five seconds for
+	// close_notify cannot outlast the bound either (Transport.BoundWrites).
+	c.tr.BoundWrites(deadline)
+	if graceful {
+		c.base.SetReadDeadline(deadline)
+	}
+	stop := context.AfterFunc(bound, func() {
+		c.tr.BoundWrites(time.Unix(1, 0))
+		c.base.SetReadDeadline(time.Unix(1, 0))
+	})
+	defer stop()
 	var drainErr error
 	if graceful && c.closing.busy.Load() == 0 {
-		drainErr = c.closeGracefully(ctx, tc)
+		drainErr = c.closeGracefully(ctx, tc, byCtx, deadline)
 	}
 	err := tc.Close()
+	if drainErr != nil { // ctx ended: its error, rather than close_notify's timeout
+		return drainErr
+	}
 	if err != nil && isClosedError(err) {
 		err = nil
-	}
-	if err == nil {
-		err = drainErr
 	}
 	return err
 }
 
-// closeGracefully sends close_notify, then reads and discards what the peer
-// sends until its close_notify, the end of the stream or an error, at most
-// closeDrainLimit bytes. One deadline bounds both steps: ctx's (else
-// closeDrainTimeout from now), or the user's read deadline if earlier; ctx's
-// cancellation ends them too. TLS 1.3 session tickets read here are dropped
-// (see closeState.sessionCache). It returns an error only when ctx ended, or
-// its deadline passed, before the peer's end.
-func (c *clientConn) closeGracefully(ctx context.Context, tc *tls.Conn) error {
-	deadline := time.Now().Add(closeDrainTimeout)
-	ctxDeadline, byCtx := ctx.Deadline()
-	if byCtx {
-		deadline = ctxDeadline
+// closeDeadline is the deadline of a close: ctx's, else closeDrainTimeout
+// from now, or the user's read deadline if earlier; byCtx tells whether it
+// is ctx's.
+func (c *clientConn) closeDeadline(ctx context.Context) (deadline time.Time, byCtx bool) {
+	deadline = time.Now().Add(closeDrainTimeout)
+	if d, ok := ctx.Deadline(); ok {
+		deadline, byCtx = d, true
 	}
 	if ns := c.closing.readDeadline.Load(); ns != 0 {
 		if user := time.Unix(0, ns); user.Before(deadline) {
 			deadline, byCtx = user, false
 		}
 	}
-	// crypto/tls gives sending close_notify a write deadline of its own
-	// (five seconds); this ends it at ours.
-	bound, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	stop := context.AfterFunc(bound, func() { c.base.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	return deadline, byCtx
+}
+
+// closeGracefully sends close_notify, then reads and discards what the peer
+// sends until its close_notify, the end of the stream or an error (the
+// deadlines closeTLS set among them), at most closeDrainLimit bytes. TLS 1.3
+// session tickets read here are dropped (see closeState.sessionCache). It
+// returns an error only when ctx ended, or its deadline passed, before the
+// peer's end.
+func (c *clientConn) closeGracefully(ctx context.Context, tc *tls.Conn, byCtx bool, deadline time.Time) error {
 	c.closing.draining.Store(true)
 	if err := tc.CloseWrite(); err != nil {
 		return c.closeBoundError(ctx, byCtx, deadline)
 	}
-	c.base.SetReadDeadline(deadline)
 	buf := make([]byte, 16<<10)
 	for total := 0; total < closeDrainLimit; {
 		n, err := tc.Read(buf)

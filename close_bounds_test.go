@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -116,5 +117,51 @@ func TestCloseHonoursBounds(t *testing.T) {
 				t.Errorf("error = %v, want no context error: no context ended", err)
 			}
 		})
+	}
+}
+
+// TestCloseConcurrent: Close, CloseContext and CloseWrite racing with Read,
+// Write and Handshake on other goroutines, at varying moments of the
+// connection's life (before, during and after the handshake): every call
+// returns within Close's bound, I/O after Close fails with net.ErrClosed,
+// and nothing panics (run it with -race).
+func TestCloseConcurrent(t *testing.T) {
+	ca := newTestCA(t, "Concurrent Close Root")
+	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	srv := startTLSServer(t, "tcp4", serverConfig(leaf), nil) // echo
+	for i := range 12 {
+		delay := time.Duration(i%4) * 5 * time.Millisecond
+		c := srv.dial(t, localhost(srv.Addr.Port()))
+		c.SetDatabase(ca.db)
+		ops := []func() error{
+			func() error { return c.Handshake(context.Background()) },
+			func() error { _, err := c.Write([]byte("hello")); return err },
+			func() error { _, err := c.Read(make([]byte, 64)); return err },
+			c.CloseWrite,
+			func() error { time.Sleep(delay); return c.Close() },
+			func() error {
+				time.Sleep(delay)
+				ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+				defer cancel()
+				return c.CloseContext(ctx)
+			},
+		}
+		done := make(chan struct{}, len(ops))
+		for _, op := range ops[i%3:] {
+			go func() { op(); done <- struct{}{} }()
+		}
+		within(t, closeDrainTimeout+2*time.Second, "the calls racing with Close", func() {
+			for range ops[i%3:] {
+				<-done
+			}
+		})
+		for name, op := range map[string]func() error{
+			"Read":  func() error { _, err := c.Read(make([]byte, 1)); return err },
+			"Write": func() error { _, err := c.Write([]byte("x")); return err },
+		} {
+			if err := op(); !errors.Is(err, net.ErrClosed) {
+				t.Errorf("round %d: %s after Close = %v, want net.ErrClosed", i, name, err)
+			}
+		}
 	}
 }

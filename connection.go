@@ -27,8 +27,10 @@ type Connection interface {
 	// CloseWrite sends close_notify and keeps reading.
 	CloseWrite() error
 	// CloseContext is Close with ctx bounding the wait for the peer's end
-	// (its deadline replaces Close's five seconds); it reports ctx's error
-	// if ctx ended first. The connection is closed either way.
+	// and the sending of close_notify (its deadline replaces Close's five
+	// seconds; a ctx already done closes at once, without close_notify); it
+	// reports ctx's error if ctx ended first. The connection is closed
+	// either way.
 	CloseContext(ctx context.Context) error
 	// BaseIOStream returns the connection TLS runs over.
 	BaseIOStream() net.Conn
