@@ -165,3 +165,76 @@ func TestCloseConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseFromCallbacks: Close called from inside each kind of handler a
+// handshake runs (accept-certificate, notify during and at the end of the
+// handshake, an Interaction), with the handshake run explicitly or by Read,
+// returns, ends the handshake or the Read that ran the handler, and leaves
+// every later call failing with net.ErrClosed.
+func TestCloseFromCallbacks(t *testing.T) {
+	ca := newTestCA(t, "Close Callback Root")
+	stranger := testpki.MustCA(t, "Close Callback Stranger")
+	leaf := stranger.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	srv := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
+	p := newClientAuthPKI(t)
+	authSrv := startClientAuthServer(t, p, tls.VersionTLS13, tls.VerifyClientCertIfGiven, p.caA.Cert)
+	entries := []string{"accept-certificate", "notify peer-certificate", "notify negotiated-protocol", "RequestCertificate"}
+	runs := map[string]func(c ClientConnection) error{
+		"Handshake": func(c ClientConnection) error { return c.Handshake(context.Background()) },
+		"Read":      func(c ClientConnection) error { _, err := c.Read(make([]byte, 1)); return err },
+	}
+	for _, entry := range entries {
+		for how, run := range runs {
+			t.Run(entry+"/"+how, func(t *testing.T) {
+				var c ClientConnection
+				if entry == "RequestCertificate" {
+					c = authSrv.connect(t, p, nil)
+				} else {
+					c = srv.dial(t, localhost(srv.Addr.Port()))
+					c.SetDatabase(ca.db)
+				}
+				var closeErr error
+				closed := false
+				closeOnce := func() {
+					if !closed {
+						closed = true
+						closeErr = c.Close()
+					}
+				}
+				c.OnNotify(func(prop string) {
+					if entry == "notify "+prop {
+						closeOnce()
+					}
+				})
+				c.OnAcceptCertificate(func(*Certificate, CertificateFlags) bool {
+					if entry == "accept-certificate" {
+						closeOnce()
+					}
+					return true
+				})
+				if entry == "RequestCertificate" {
+					c.SetInteraction(&testInteraction{requestCertificate: func(context.Context, Connection) (InteractionResult, error) {
+						closeOnce()
+						return InteractionUnhandled, nil
+					}})
+				}
+				var err error
+				guarded(t, c, 3*time.Second, how+" whose handler closes the connection", func() { err = run(c) })
+				if !closed {
+					t.Fatalf("the handler did not run (%s = %v)", how, err)
+				}
+				if closeErr != nil {
+					t.Errorf("Close from the handler = %v", closeErr)
+				}
+				// The handshake may have completed before Close (notify
+				// negotiated-protocol comes after it); Read never returns data.
+				if err != nil && !errors.Is(err, net.ErrClosed) || how == "Read" && err == nil {
+					t.Errorf("%s = %v, want net.ErrClosed", how, err)
+				}
+				if _, err := c.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+					t.Errorf("Write after Close = %v, want net.ErrClosed", err)
+				}
+			})
+		}
+	}
+}
