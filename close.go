@@ -149,8 +149,8 @@ func (c *clientConn) closeDeadline(ctx context.Context) (deadline time.Time, byC
 // sends until its close_notify, the end of the stream or an error (the
 // deadlines closeTLS set among them), at most closeDrainLimit bytes. TLS 1.3
 // session tickets read here are dropped (see closeState.sessionCache). It
-// returns an error only when ctx ended, or its deadline passed, before the
-// peer's end.
+// returns an error when ctx ended, or its deadline passed, before the peer's
+// end, and when the peer was still sending at the byte limit.
 func (c *clientConn) closeGracefully(ctx context.Context, tc *tls.Conn, byCtx bool, deadline time.Time) error {
 	c.closing.draining.Store(true)
 	if err := tc.CloseWrite(); err != nil {
@@ -165,7 +165,10 @@ func (c *clientConn) closeGracefully(ctx context.Context, tc *tls.Conn, byCtx bo
 			return c.closeBoundError(ctx, byCtx, deadline)
 		}
 	}
-	return nil
+	// Closing now, with the peer still sending, resets the connection:
+	// what the peer had not read yet of ours is lost (see closeTLS), so
+	// this is no success.
+	return newError(ErrorMisc, nil, "close: the peer sent more than %d bytes after close_notify without ending the connection; closing it with data unread reset it, so the peer may not have received everything written", closeDrainLimit)
 }
 
 // closeBoundError is the error of a graceful close that stopped: ctx's if

@@ -20,7 +20,8 @@ type Connection interface {
 	// 1 MiB, five seconds, or until the read deadline if earlier), then
 	// closes the base stream: closing a socket with unread data would
 	// reset it and lose what the peer had not read yet. Unread data is
-	// discarded. Before the handshake, or while another goroutine is in
+	// discarded. A peer still sending at the 1 MiB limit makes Close fail
+	// with ErrMisc: closing then resets the connection. Before the handshake, or while another goroutine is in
 	// Read or Write, it closes at once. Later calls do nothing; I/O after
 	// it fails with an error matching net.ErrClosed.
 	Close() error

@@ -1,0 +1,96 @@
+package giotls
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/giotls/giotls/internal/testpki"
+)
+
+// TestCloseDrainPeerKeepsSending: a peer that keeps sending while it reads
+// the client's upload, and goes on after the client's close_notify. Close
+// reads at most 1 MiB of it, then closes with data unread, which resets the
+// connection: the peer may then lose the end of the upload and never sees
+// close_notify. Close must not report success then; when it does, the peer
+// must have read every byte and the close_notify.
+func TestCloseDrainPeerKeepsSending(t *testing.T) {
+	ca := newTestCA(t, "Drain Limit Root")
+	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	payload := make([]byte, 4<<20)
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(version), func(t *testing.T) {
+			cfg := serverConfig(leaf)
+			cfg.MinVersion, cfg.MaxVersion = version, version
+			saw := make(chan serverRead, 1)
+			srv := startTLSServer(t, "tcp4", cfg, func(c *tls.Conn) {
+				stop := make(chan struct{})
+				defer close(stop)
+				go func() { // chatter, until the connection fails
+					chunk := make([]byte, 16<<10)
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						if _, err := c.Write(chunk); err != nil {
+							return
+						}
+					}
+				}()
+				n, err := io.Copy(io.Discard, c)
+				saw <- serverRead{n, err}
+				c.NetConn().Close() // ends the writer too
+			})
+			c := srv.dial(t, localhost(srv.Addr.Port()))
+			c.SetDatabase(ca.db)
+			if _, err := c.Write(payload); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+			var err error
+			within(t, closeDrainTimeout+3*time.Second, "Close", func() { err = c.Close() })
+			got := <-saw
+			clean := got.n == int64(len(payload)) && got.err == nil
+			t.Logf("Close = %v; the server read %d of %d bytes, then %v", err, got.n, len(payload), got.err)
+			if err == nil && !clean {
+				t.Errorf("Close reported success, but the server read %d of %d bytes, then %v", got.n, len(payload), got.err)
+			}
+			if err != nil && !errors.Is(err, ErrMisc) {
+				t.Errorf("Close = %v, want an ErrMisc saying the peer would not stop", err)
+			}
+		})
+	}
+}
+
+// TestCloseDrainTrickle: a peer that trickles records forever after the
+// client's close_notify cannot hold Close past its context (each record
+// would otherwise restart a naive idle timer).
+func TestCloseDrainTrickle(t *testing.T) {
+	ca := newTestCA(t, "Drain Trickle Root")
+	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	srv := startTLSServer(t, "tcp4", serverConfig(leaf), func(c *tls.Conn) {
+		for {
+			if _, err := c.Write([]byte("drip")); err != nil {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	c := srv.dial(t, localhost(srv.Addr.Port()))
+	c.SetDatabase(ca.db)
+	if _, err := c.Write([]byte("request")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	var err error
+	within(t, closeDrainTimeout+3*time.Second, "CloseContext", func() { err = c.CloseContext(ctx) })
+	if took := time.Since(start); took > 1500*time.Millisecond || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("CloseContext = %v after %v; want context.DeadlineExceeded after about 300 ms", err, took)
+	}
+}
