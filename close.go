@@ -93,22 +93,33 @@ func (c *clientConn) CloseContext(ctx context.Context) error {
 // Read or Write: Close then serves to break that call, and waiting would
 // contend with it.
 //
-// One deadline bounds every step, close_notify included: ctx's (else
-// closeDrainTimeout from now), or the user's read deadline if earlier;
-// ctx's cancellation ends them too.
+// Deadlines bound every step: ctx's (else closeDrainTimeout from now)
+// bounds close_notify, and the wait for the peer too, unless the user's
+// read deadline is earlier (that one never stops close_notify: a peer
+// denied it would take the end for a truncation); ctx's cancellation ends
+// both.
 func (c *clientConn) closeTLS(ctx context.Context, tc *tls.Conn) error {
 	c.mu.Lock()
 	graceful := c.hsComplete && c.fatal == nil
 	c.mu.Unlock()
-	deadline, byCtx := c.closeDeadline(ctx)
-	bound, cancel := context.WithDeadline(ctx, deadline)
+	writeBy, byCtx := ctx.Deadline()
+	if !byCtx {
+		writeBy = time.Now().Add(closeDrainTimeout)
+	}
+	readBy := writeBy
+	if ns := c.closing.readDeadline.Load(); ns != 0 {
+		if user := time.Unix(0, ns); user.Before(readBy) {
+			readBy, byCtx = user, false
+		}
+	}
+	bound, cancel := context.WithDeadline(ctx, writeBy)
 	defer cancel()
 	// The deadlines are set before the watch starts, so that its expired
 	// deadline, once set, stays; crypto/tls's own five seconds for
 	// close_notify cannot outlast the bound either (Transport.BoundWrites).
-	c.tr.BoundWrites(deadline)
+	c.tr.BoundWrites(writeBy)
 	if graceful {
-		c.base.SetReadDeadline(deadline)
+		c.base.SetReadDeadline(readBy)
 	}
 	stop := context.AfterFunc(bound, func() {
 		c.tr.BoundWrites(time.Unix(1, 0))
@@ -117,32 +128,16 @@ func (c *clientConn) closeTLS(ctx context.Context, tc *tls.Conn) error {
 	defer stop()
 	var drainErr error
 	if graceful && c.closing.busy.Load() == 0 {
-		drainErr = c.closeGracefully(ctx, tc, byCtx, deadline)
+		drainErr = c.closeGracefully(ctx, tc, byCtx, readBy)
 	}
 	err := tc.Close()
-	if drainErr != nil { // ctx ended: its error, rather than close_notify's timeout
+	if drainErr != nil { // ctx ended, or the peer would not stop: that, not close_notify's timeout
 		return drainErr
 	}
 	if err != nil && isClosedError(err) {
 		err = nil
 	}
 	return err
-}
-
-// closeDeadline is the deadline of a close: ctx's, else closeDrainTimeout
-// from now, or the user's read deadline if earlier; byCtx tells whether it
-// is ctx's.
-func (c *clientConn) closeDeadline(ctx context.Context) (deadline time.Time, byCtx bool) {
-	deadline = time.Now().Add(closeDrainTimeout)
-	if d, ok := ctx.Deadline(); ok {
-		deadline, byCtx = d, true
-	}
-	if ns := c.closing.readDeadline.Load(); ns != 0 {
-		if user := time.Unix(0, ns); user.Before(deadline) {
-			deadline, byCtx = user, false
-		}
-	}
-	return deadline, byCtx
 }
 
 // closeGracefully sends close_notify, then reads and discards what the peer

@@ -5,10 +5,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"testing"
 	"time"
 
+	"github.com/giotls/giotls/internal/loopback"
 	"github.com/giotls/giotls/internal/testpki"
+	"github.com/giotls/giotls/internal/tlsconn"
 )
 
 // TestCloseDrainPeerKeepsSending: a peer that keeps sending while it reads
@@ -92,5 +95,61 @@ func TestCloseDrainTrickle(t *testing.T) {
 	within(t, closeDrainTimeout+3*time.Second, "CloseContext", func() { err = c.CloseContext(ctx) })
 	if took := time.Since(start); took > 1500*time.Millisecond || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("CloseContext = %v after %v; want context.DeadlineExceeded after about 300 ms", err, took)
+	}
+}
+
+// TestCloseAfterReadDeadline: the read deadline bounds Close's wait for
+// the peer, not close_notify: a connection whose read deadline passed (a
+// Read timed out, or the deadline was set for an earlier reply) still ends
+// with close_notify, or the peer would take the end for a truncation.
+func TestCloseAfterReadDeadline(t *testing.T) {
+	ca := newTestCA(t, "Read Deadline Close Root")
+	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	saw := make(chan serverRead, 1)
+	// crypto/tls gives io.EOF for close_notify and for a TCP close alike;
+	// the transport under it tells them apart.
+	ln := loopback.Serve(t, "tcp4", func(raw net.Conn) {
+		tr := tlsconn.NewTransport(raw)
+		c := tls.Server(tr, serverConfig(leaf))
+		defer c.Close()
+		n, err := io.Copy(io.Discard, c)
+		if err == nil && tr.SawEOF() {
+			err = errors.New("TCP close without close_notify")
+		}
+		saw <- serverRead{n, err}
+	})
+	srv := &tlsServer{Addr: ln.Addr().(*net.TCPAddr).AddrPort()}
+	tests := []struct {
+		name    string
+		expired func(c ClientConnection)
+	}{
+		{"Read timed out", func(c ClientConnection) {
+			c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			if _, err := c.Read(make([]byte, 1)); !isTimeout(err) {
+				t.Errorf("Read = %v, want a timeout", err)
+			}
+		}},
+		{"read deadline passed", func(c ClientConnection) {
+			c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			time.Sleep(100 * time.Millisecond)
+		}},
+		{"deadline passed", func(c ClientConnection) {
+			c.SetDeadline(time.Now().Add(50 * time.Millisecond))
+			time.Sleep(100 * time.Millisecond)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := srv.dial(t, localhost(srv.Addr.Port()))
+			c.SetDatabase(ca.db)
+			if _, err := c.Write([]byte("request")); err != nil {
+				t.Fatal(err)
+			}
+			tt.expired(c)
+			within(t, 2*time.Second, "Close", func() { c.Close() })
+			if got := <-saw; got.err != nil || got.n != int64(len("request")) {
+				t.Errorf("the server read %d bytes, then %v; want 7, then close_notify", got.n, got.err)
+			}
+		})
 	}
 }
