@@ -29,7 +29,7 @@ func TestCloseDrainPeerKeepsSending(t *testing.T) {
 			cfg := serverConfig(leaf)
 			cfg.MinVersion, cfg.MaxVersion = version, version
 			saw := make(chan serverRead, 1)
-			srv := startTLSServer(t, "tcp4", cfg, func(c *tls.Conn) {
+			srv := startNotifyServer(t, cfg, func(c *tls.Conn, tr *tlsconn.Transport) {
 				stop := make(chan struct{})
 				defer close(stop)
 				go func() { // chatter, until the connection fails
@@ -45,8 +45,7 @@ func TestCloseDrainPeerKeepsSending(t *testing.T) {
 						}
 					}
 				}()
-				n, err := io.Copy(io.Discard, c)
-				saw <- serverRead{n, err}
+				saw <- readAll(c, tr)
 				c.NetConn().Close() // ends the writer too
 			})
 			c := srv.dial(t, localhost(srv.Addr.Port()))
@@ -106,19 +105,9 @@ func TestCloseAfterReadDeadline(t *testing.T) {
 	ca := newTestCA(t, "Read Deadline Close Root")
 	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
 	saw := make(chan serverRead, 1)
-	// crypto/tls gives io.EOF for close_notify and for a TCP close alike;
-	// the transport under it tells them apart.
-	ln := loopback.Serve(t, "tcp4", func(raw net.Conn) {
-		tr := tlsconn.NewTransport(raw)
-		c := tls.Server(tr, serverConfig(leaf))
-		defer c.Close()
-		n, err := io.Copy(io.Discard, c)
-		if err == nil && tr.SawEOF() {
-			err = errors.New("TCP close without close_notify")
-		}
-		saw <- serverRead{n, err}
+	srv := startNotifyServer(t, serverConfig(leaf), func(c *tls.Conn, tr *tlsconn.Transport) {
+		saw <- readAll(c, tr)
 	})
-	srv := &tlsServer{Addr: ln.Addr().(*net.TCPAddr).AddrPort()}
 	tests := []struct {
 		name    string
 		expired func(c ClientConnection)
@@ -152,4 +141,29 @@ func TestCloseAfterReadDeadline(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startNotifyServer is startTLSServer whose handler can tell close_notify
+// from a bare TCP close (crypto/tls returns io.EOF for both): the
+// transport under the server's tls.Conn saw the end of the stream only for
+// the latter.
+func startNotifyServer(t *testing.T, cfg *tls.Config, handle func(c *tls.Conn, tr *tlsconn.Transport)) *tlsServer {
+	ln := loopback.Serve(t, "tcp4", func(raw net.Conn) {
+		tr := tlsconn.NewTransport(raw)
+		c := tls.Server(tr, cfg)
+		defer c.Close()
+		if c.HandshakeContext(context.Background()) == nil {
+			handle(c, tr)
+		}
+	})
+	return &tlsServer{Addr: ln.Addr().(*net.TCPAddr).AddrPort()}
+}
+
+// readAll reads c to its end: err is nil only for close_notify.
+func readAll(c *tls.Conn, tr *tlsconn.Transport) serverRead {
+	n, err := io.Copy(io.Discard, c)
+	if err == nil && tr.SawEOF() {
+		err = errors.New("TCP close without close_notify")
+	}
+	return serverRead{n, err}
 }
