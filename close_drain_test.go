@@ -167,3 +167,58 @@ func readAll(c *tls.Conn, tr *tlsconn.Transport) serverRead {
 	}
 	return serverRead{n, err}
 }
+
+// TestCloseDrainHostilePeer: what the peer sends after the client's
+// close_notify ends the drain at once when it is no TLS (garbage, a
+// plaintext alert where records are encrypted) or a close_notify after the
+// client already sent its own (Close after CloseWrite), however long the
+// peer then keeps the connection open.
+func TestCloseDrainHostilePeer(t *testing.T) {
+	ca := newTestCA(t, "Drain Hostile Root")
+	leaf := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost"))
+	tests := []struct {
+		name       string
+		version    uint16
+		send       []byte // written raw after the client's close_notify
+		closeWrite bool   // the client calls CloseWrite before Close
+	}{
+		{"garbage, TLS 1.3", tls.VersionTLS13, []byte("HTTP/1.1 400 Bad Request\r\n\r\n"), false},
+		{"garbage, TLS 1.2", tls.VersionTLS12, []byte("HTTP/1.1 400 Bad Request\r\n\r\n"), false},
+		{"plaintext fatal alert, TLS 1.3", tls.VersionTLS13, []byte{21, 3, 3, 0, 2, 2, 40}, false},
+		{"plaintext fatal alert, TLS 1.2", tls.VersionTLS12, []byte{21, 3, 3, 0, 2, 2, 40}, false},
+		{"nothing, after CloseWrite", tls.VersionTLS13, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := serverConfig(leaf)
+			cfg.MinVersion, cfg.MaxVersion = tt.version, tt.version
+			release := make(chan struct{})
+			srv := startNotifyServer(t, cfg, func(c *tls.Conn, tr *tlsconn.Transport) {
+				io.Copy(io.Discard, c) // to the client's close_notify
+				if tt.send != nil {
+					c.NetConn().Write(tt.send)
+				} else {
+					c.CloseWrite()
+				}
+				<-release
+			})
+			t.Cleanup(func() { close(release) }) // before the server's cleanup waits for it
+			c := srv.dial(t, localhost(srv.Addr.Port()))
+			c.SetDatabase(ca.db)
+			if _, err := c.Write([]byte("request")); err != nil {
+				t.Fatal(err)
+			}
+			if tt.closeWrite {
+				if err := c.CloseWrite(); err != nil {
+					t.Fatalf("CloseWrite: %v", err)
+				}
+			}
+			start := time.Now()
+			var err error
+			within(t, closeDrainTimeout+3*time.Second, "Close", func() { err = c.Close() })
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("Close = %v after %v; want it to stop at what the peer sent", err, took)
+			}
+		})
+	}
+}
