@@ -20,15 +20,18 @@ type Connection interface {
 	// 1 MiB, five seconds, or until the read deadline if earlier), then
 	// closes the base stream: closing a socket with unread data would
 	// reset it and lose what the peer had not read yet. Unread data is
-	// discarded. Before the handshake, or while another goroutine is in
+	// discarded. A peer still sending at the 1 MiB limit makes Close fail
+	// with ErrMisc: closing then resets the connection. Before the handshake, or while another goroutine is in
 	// Read or Write, it closes at once. Later calls do nothing; I/O after
 	// it fails with an error matching net.ErrClosed.
 	Close() error
 	// CloseWrite sends close_notify and keeps reading.
 	CloseWrite() error
 	// CloseContext is Close with ctx bounding the wait for the peer's end
-	// (its deadline replaces Close's five seconds); it reports ctx's error
-	// if ctx ended first. The connection is closed either way.
+	// and the sending of close_notify (its deadline replaces Close's five
+	// seconds; a ctx already done closes at once, without close_notify); it
+	// reports ctx's error if ctx ended first. The connection is closed
+	// either way.
 	CloseContext(ctx context.Context) error
 	// BaseIOStream returns the connection TLS runs over.
 	BaseIOStream() net.Conn
