@@ -2,8 +2,8 @@ package giotls
 
 import (
 	"context"
-	"errors"
 	"crypto/x509"
+	"errors"
 	"testing"
 
 	"github.com/giotls/giotls/internal/testpki"
