@@ -36,13 +36,19 @@ import (
 // and purpose, while the time stays inside the validity of every
 // certificate of the path it built: resumed handshakes and reconnections
 // to the same server then cost a map lookup. Refusals are not remembered;
-// they are rare and flagged anyway.
+// they are rare and flagged anyway. Nor are the platform verifier's
+// verdicts: the platform's trust changes under a running process (a root
+// distrusted in a keychain or Windows' disallowed store), and crypto/x509
+// asks the platform afresh each time.
 
 // x509Verify is crypto/x509's verifier for databases with anchors of their
 // own (Roots set).
 func x509Verify(leaf *x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error) {
 	return leaf.Verify(opts)
 }
+
+// rootsVerify is x509Verify, a variable so that tests can count its calls.
+var rootsVerify = x509Verify
 
 // platformVerify is crypto/x509's platform verifier (Roots nil: the macOS
 // keychain, Windows' CryptoAPI), which SystemDatabase uses on those
@@ -117,11 +123,11 @@ func (o *x509Opinion) check(ctx context.Context, chain []*x509.Certificate, id v
 	var chains [][]*x509.Certificate
 	if o.roots != nil {
 		// Pure Go, its cost bounded by crypto/x509's own budgets.
-		chains, refusal = x509Verify(leaf, opts)
+		chains, refusal = rootsVerify(leaf, opts)
 	} else if chains, refusal, err = platformVerdict(ctx, leaf, opts); err != nil {
 		return nil, err
 	}
-	if refusal == nil && len(chains) > 0 {
+	if refusal == nil && len(chains) > 0 && o.roots != nil {
 		o.remember(leaf, sent, id, purpose, chains[0])
 	}
 	return refusal, nil
