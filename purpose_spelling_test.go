@@ -48,3 +48,34 @@ func TestPurposeSpelling(t *testing.T) {
 		})
 	}
 }
+
+// TestPurposeEKUsKnownToX509: every purpose crypto/x509 has a name for is
+// given to it as that usage, not as "any": it then checks the usage along
+// the whole path, the anchor included (internal/verify leaves the anchor's
+// usage to the anchor). Here the anchor allows serverAuth only, so
+// crypto/x509 refuses each chain for its leaf's usage.
+func TestPurposeEKUsKnownToX509(t *testing.T) {
+	root := testpki.MustCA(t, "serverAuth-only Root", testpki.ExtKeyUsage(x509.ExtKeyUsageServerAuth))
+	db := NewDatabase([]*x509.Certificate{root.Cert})
+	id := NewNetworkAddress("www.example.com", 443)
+	for _, tc := range []struct {
+		purpose Purpose
+		usage   x509.ExtKeyUsage
+	}{
+		{"1.3.6.1.5.5.7.3.5", x509.ExtKeyUsageIPSECEndSystem},
+		{"1.3.6.1.5.5.7.3.6", x509.ExtKeyUsageIPSECTunnel},
+		{"1.3.6.1.5.5.7.3.7", x509.ExtKeyUsageIPSECUser},
+		{"1.3.6.1.5.5.7.3.3", x509.ExtKeyUsageCodeSigning},
+	} {
+		t.Run(string(tc.purpose), func(t *testing.T) {
+			leaf := root.MustLeaf(t, "leaf", testpki.DNSNames("www.example.com"), testpki.ExtKeyUsage(tc.usage))
+			if _, err := leaf.Cert.Verify(x509.VerifyOptions{Roots: root.Pool(), KeyUsages: []x509.ExtKeyUsage{tc.usage}}); err == nil {
+				t.Fatal("crypto/x509 accepts the chain; the test needs one it refuses")
+			}
+			flags, err := db.VerifyChain(context.Background(), certificateFromChain(leaf.Chain), tc.purpose, id, nil)
+			if err != nil || flags != CertificateGenericError {
+				t.Fatalf("VerifyChain = %v, %v; want generic-error (crypto/x509 refuses the usage)", flags, err)
+			}
+		})
+	}
+}

@@ -215,8 +215,11 @@ func sameCertificates(ders [][]byte, sent []*x509.Certificate) bool {
 }
 
 // purposeUsages returns the extended key usages crypto/x509 requires for
-// purpose: any for the empty Purpose and for OIDs it has no name for
-// (internal/verify checks those itself).
+// purpose: each one crypto/x509 has a name for as itself (it then checks
+// the usage along the whole path, the anchor included); any for the empty
+// Purpose and for OIDs it has no name for (internal/verify checks those
+// itself). purposeOID admits only canonical OID strings, so comparing
+// strings is comparing OIDs.
 func purposeUsages(p Purpose) []x509.ExtKeyUsage {
 	switch p {
 	case PurposeServer:
@@ -227,10 +230,24 @@ func purposeUsages(p Purpose) []x509.ExtKeyUsage {
 		return []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}
 	case "1.3.6.1.5.5.7.3.4":
 		return []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}
+	case "1.3.6.1.5.5.7.3.5":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageIPSECEndSystem}
+	case "1.3.6.1.5.5.7.3.6":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageIPSECTunnel}
+	case "1.3.6.1.5.5.7.3.7":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageIPSECUser}
 	case "1.3.6.1.5.5.7.3.8":
 		return []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}
 	case "1.3.6.1.5.5.7.3.9":
 		return []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}
+	case "1.3.6.1.4.1.311.10.3.3":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageMicrosoftServerGatedCrypto}
+	case "2.16.840.1.113730.4.1":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageNetscapeServerGatedCrypto}
+	case "1.3.6.1.4.1.311.2.1.22":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageMicrosoftCommercialCodeSigning}
+	case "1.3.6.1.4.1.311.61.1.1":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageMicrosoftKernelCodeSigning}
 	}
 	return []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
 }
