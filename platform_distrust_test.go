@@ -52,3 +52,31 @@ func TestPlatformDistrustHonoured(t *testing.T) {
 		})
 	}
 }
+
+// TestPlatformTrustKeepsPurpose: when our checks found problems besides
+// unknown-ca (here an expired leaf), the platform is asked about trust
+// alone, and a yes takes unknown-ca away. The platform may build its path
+// through an intermediate the server did not send and that we never saw;
+// one that does not allow serverAuth must not be trusted for it, or a user
+// who accepts "expired" would accept a chain no verifier allows for a
+// server.
+func TestPlatformTrustKeepsPurpose(t *testing.T) {
+	long := testpki.Validity(time.Now().Add(-30*24*time.Hour), time.Now().Add(30*24*time.Hour))
+	root := testpki.MustCA(t, "Platform Root", long)
+	clientOnly := root.MustIntermediate(t, "Client-only Inter", long, testpki.ExtKeyUsage(x509.ExtKeyUsageClientAuth))
+	leaf := clientOnly.MustLeaf(t, "server", testpki.DNSNames("www.example.com"), testpki.Expired())
+	saved := platformVerify
+	platformVerify = func(l *x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error) {
+		// The platform holds the intermediate itself (a keychain, AIA).
+		held := x509.NewCertPool()
+		held.AddCert(clientOnly.Cert)
+		opts.Roots, opts.Intermediates = root.Pool(), held
+		return l.Verify(opts)
+	}
+	t.Cleanup(func() { platformVerify = saved })
+	db := newStoreDatabase(nil, nil, "system", true)
+	got, err := db.VerifyChain(context.Background(), mustChain(t, leaf.Cert), PurposeServer, NewNetworkAddress("www.example.com", 443), nil)
+	if err != nil || got&^CertificateExpired == 0 {
+		t.Fatalf("VerifyChain = %v, %v; want more than expired: the platform's path does not allow serverAuth", got, err)
+	}
+}

@@ -291,17 +291,30 @@ func (o *x509Opinion) secondOpinion(ctx context.Context, ours CertificateFlags, 
 			}
 			full = refusal
 		}
-		// Trust alone: no identity, any usage, at a time every certificate
-		// sent is valid at when there is one (validity is ours to flag).
-		refusal, err := o.check(ctx, chain, verify.Identity{}, "", trustTime(chain, now))
+		// Trust alone: no identity, at a time every certificate sent is
+		// valid at when there is one (validity and identity are ours to
+		// flag), for the purpose: the platform may build its path through
+		// intermediates we never saw, whose usages only it checks. Trusted
+		// for no purpose but not for this one is generic-error.
+		at := trustTime(chain, now)
+		refusal, err := o.check(ctx, chain, verify.Identity{}, purpose, at)
 		if err != nil {
 			return 0, err
+		}
+		if refusal != nil && purpose != "" {
+			if refusal, err = o.check(ctx, chain, verify.Identity{}, "", at); err != nil {
+				return 0, err
+			}
+			if refusal == nil {
+				ours |= CertificateGenericError
+			}
 		}
 		if refusal != nil {
 			return ours, nil
 		}
-		if ours &^= CertificateUnknownCA; ours == 0 {
-			return x509Flags(full, now), nil
+		ours &^= CertificateUnknownCA
+		if full != nil {
+			ours |= x509Flags(full, now)
 		}
 		return ours, nil
 	}
