@@ -120,11 +120,16 @@ func (o *x509Opinion) check(ctx context.Context, chain []*x509.Certificate, id v
 	case id.Host != "":
 		opts.DNSName = id.Host
 	}
-	var chains [][]*x509.Certificate
+	// Pure Go with roots, its cost bounded by crypto/x509's own budgets
+	// (100 signature checks, each up to milliseconds with the keys a
+	// hostile server picks); the platform's, by the system. Neither takes
+	// a context: both are waited for only until ctx ends.
+	verifier := platformVerify
 	if o.roots != nil {
-		// Pure Go, its cost bounded by crypto/x509's own budgets.
-		chains, refusal = rootsVerify(leaf, opts)
-	} else if chains, refusal, err = platformVerdict(ctx, leaf, opts); err != nil {
+		verifier = rootsVerify
+	}
+	chains, refusal, err := verdict(ctx, verifier, leaf, opts)
+	if err != nil {
 		return nil, err
 	}
 	if refusal == nil && len(chains) > 0 && o.roots != nil {
@@ -133,19 +138,20 @@ func (o *x509Opinion) check(ctx context.Context, chain []*x509.Certificate, id v
 	return refusal, nil
 }
 
-// platformVerdict runs platformVerify, which may wait on the system (a
-// keychain, a fetch of missing issuers), until it answers or ctx ends; then
-// it is left to finish on its own.
-func platformVerdict(ctx context.Context, leaf *x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error, error) {
-	type verdict struct {
+// verdict runs verify, which may take long (path building among what a
+// hostile server sent) or wait on the system (a keychain, a fetch of
+// missing issuers), until it answers or ctx ends; then it is left to
+// finish on its own.
+func verdict(ctx context.Context, verify func(*x509.Certificate, x509.VerifyOptions) ([][]*x509.Certificate, error),
+	leaf *x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error, error) {
+	type answer struct {
 		chains [][]*x509.Certificate
 		err    error
 	}
-	done := make(chan verdict, 1)
-	verify := platformVerify
+	done := make(chan answer, 1)
 	go func() {
 		chains, err := verify(leaf, opts)
-		done <- verdict{chains, err}
+		done <- answer{chains, err}
 	}()
 	select {
 	case v := <-done:
