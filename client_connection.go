@@ -250,8 +250,10 @@ func (c *ClientConnection) established(op string) (*tls.Conn, error) {
 // deadline set, if earlier), then closes the base connection (close.go).
 // Unread application data is lost either way; what Close avoids is the
 // reset a socket closed with unread data sends, which makes the peer lose
-// what it had not read yet. Before a completed handshake, or while another
-// goroutine is in Read or Write, it closes at once. A handshake in progress
+// what it had not read yet; a peer still sending at the 1 MiB limit makes
+// Close fail with ErrMisc, as it then resets the connection. Before a
+// completed handshake, or while another goroutine is in Read or Write, it
+// closes at once. A handshake in progress
 // is cancelled (its verification and Interaction see their context done) and
 // every operation waiting for it returns. Closing again does nothing; I/O
 // afterwards fails with an error matching [net.ErrClosed]. See

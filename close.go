@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"sync/atomic"
 	"time"
-
-	"github.com/giotls/giotls/internal/sessioncache"
 )
 
 // Bounds of the graceful close: how long Close may take to send
@@ -24,26 +22,6 @@ const (
 type closeState struct {
 	busy         atomic.Int32 // Reads and Writes in progress
 	readDeadline atomic.Int64 // Unix nanoseconds; 0 for none
-	draining     atomic.Bool  // Close is reading what the peer still sends
-}
-
-// sessionCache wraps the connection's session adapter for crypto/tls so that
-// TLS 1.3 tickets crypto/tls meets while Close drains are dropped: the
-// session cache keeps its rule that a connection has tickets to give only
-// after the user read from it (SEMANTICS.md), and Close changes nothing there.
-func (s *closeState) sessionCache(sessions *sessioncache.ConnCache) tls.ClientSessionCache {
-	return drainingCache{sessions, &s.draining}
-}
-
-type drainingCache struct {
-	*sessioncache.ConnCache
-	draining *atomic.Bool
-}
-
-func (d drainingCache) Put(key string, cs *tls.ClientSessionState) {
-	if !d.draining.Load() {
-		d.ConnCache.Put(key, cs)
-	}
 }
 
 // noteReadDeadline records the user's read deadline, which also bounds the
@@ -57,11 +35,12 @@ func (s *closeState) noteReadDeadline(t time.Time) {
 }
 
 // CloseContext ends the connection gracefully, as Close does, with ctx
-// bounding the wait for the peer: its deadline replaces Close's five
-// seconds (an earlier read deadline set on the connection still applies),
-// and cancelling it stops the wait. It returns an error matching ctx's
-// error when ctx ended before the peer did; the connection is closed all
-// the same.
+// bounding the wait for the peer and the sending of close_notify: its
+// deadline replaces Close's five seconds (an earlier read deadline set on
+// the connection still applies), and cancelling it stops the wait. A ctx
+// already done closes at once, without close_notify. It returns an error
+// matching ctx's error when ctx ended before the peer did; the connection
+// is closed all the same.
 func (c *ClientConnection) CloseContext(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -91,53 +70,68 @@ func (c *ClientConnection) CloseContext(ctx context.Context) error {
 // section 6.2: close immediately), and when another goroutine is inside
 // Read or Write: Close then serves to break that call, and waiting would
 // contend with it.
+//
+// Deadlines bound every step: ctx's (else closeDrainTimeout from now)
+// bounds close_notify, and the wait for the peer too, unless the user's
+// read deadline is earlier (that one never stops close_notify: a peer
+// denied it would take the end for a truncation); ctx's cancellation ends
+// both.
 func (c *ClientConnection) closeTLS(ctx context.Context, tc *tls.Conn) error {
 	c.res.mu.Lock()
 	graceful := c.res.complete && c.res.fatal == nil
 	c.res.mu.Unlock()
+	writeBy, byCtx := ctx.Deadline()
+	if !byCtx {
+		writeBy = time.Now().Add(closeDrainTimeout)
+	}
+	readBy := writeBy
+	if ns := c.closing.readDeadline.Load(); ns != 0 {
+		if user := time.Unix(0, ns); user.Before(readBy) {
+			readBy, byCtx = user, false
+		}
+	}
+	bound, cancel := context.WithDeadline(ctx, writeBy)
+	defer cancel()
+	// The deadlines are set before the watch starts, so that its expired
+	// deadline, once set, stays; crypto/tls's own five seconds for
+	// close_notify cannot outlast the bound either (Transport.BoundWrites).
+	c.tr.BoundWrites(writeBy)
+	if graceful {
+		c.base.SetReadDeadline(readBy)
+	}
+	stop := context.AfterFunc(bound, func() {
+		c.tr.BoundWrites(time.Unix(1, 0))
+		c.base.SetReadDeadline(time.Unix(1, 0))
+	})
+	defer stop()
 	var drainErr error
 	if graceful && c.closing.busy.Load() == 0 {
-		drainErr = c.closeGracefully(ctx, tc)
+		drainErr = c.closeGracefully(ctx, tc, byCtx, readBy)
 	}
 	err := tc.Close()
+	if drainErr != nil { // ctx ended, or the peer would not stop: that, not close_notify's timeout
+		return drainErr
+	}
 	if err != nil && isClosedError(err) {
 		err = nil
-	}
-	if err == nil {
-		err = drainErr
 	}
 	return err
 }
 
 // closeGracefully sends close_notify, then reads and discards what the peer
-// sends until its close_notify, the end of the stream or an error, at most
-// closeDrainLimit bytes. One deadline bounds both steps: ctx's (else
-// closeDrainTimeout from now), or the user's read deadline if earlier; ctx's
-// cancellation ends them too. TLS 1.3 session tickets read here are dropped
-// (see closeState.sessionCache). It returns an error only when ctx ended, or
-// its deadline passed, before the peer's end.
-func (c *ClientConnection) closeGracefully(ctx context.Context, tc *tls.Conn) error {
-	deadline := time.Now().Add(closeDrainTimeout)
-	ctxDeadline, byCtx := ctx.Deadline()
-	if byCtx {
-		deadline = ctxDeadline
-	}
-	if ns := c.closing.readDeadline.Load(); ns != 0 {
-		if user := time.Unix(0, ns); user.Before(deadline) {
-			deadline, byCtx = user, false
-		}
-	}
-	// crypto/tls gives sending close_notify a write deadline of its own
-	// (five seconds); this ends it at ours.
-	bound, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	stop := context.AfterFunc(bound, func() { c.base.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	c.closing.draining.Store(true)
+// sends until its close_notify, the end of the stream or an error (the
+// deadlines closeTLS set among them), at most closeDrainLimit bytes. TLS 1.3
+// session tickets read here are kept, as any other, with the chain of the
+// session the connection resumed or began (see SessionCache): a connection
+// that never reads (an FTP upload) meets its ticket only here, and without
+// it the next CopySessionState of the chain would find no fresh ticket and
+// present one again. It returns an error when ctx ended, or its deadline
+// passed, before the peer's end, and when the peer was still sending at the
+// byte limit.
+func (c *ClientConnection) closeGracefully(ctx context.Context, tc *tls.Conn, byCtx bool, deadline time.Time) error {
 	if err := tc.CloseWrite(); err != nil {
 		return c.closeBoundError(ctx, byCtx, deadline)
 	}
-	c.base.SetReadDeadline(deadline)
 	buf := make([]byte, 16<<10)
 	for total := 0; total < closeDrainLimit; {
 		n, err := tc.Read(buf)
@@ -147,7 +141,10 @@ func (c *ClientConnection) closeGracefully(ctx context.Context, tc *tls.Conn) er
 			return c.closeBoundError(ctx, byCtx, deadline)
 		}
 	}
-	return nil
+	// Closing now, with the peer still sending, resets the connection:
+	// what the peer had not read yet of ours is lost (see closeTLS), so
+	// this is no success.
+	return newError(ErrorMisc, nil, "close: the peer sent more than %d bytes after close_notify without ending the connection; closing it with data unread reset it, so the peer may not have received everything written", closeDrainLimit)
 }
 
 // closeBoundError is the error of a graceful close that stopped: ctx's if

@@ -7,7 +7,8 @@ import (
 )
 
 // Purpose is the extended key usage a chain is verified for, as an OID string
-// (GIO's G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER and _CLIENT).
+// in canonical dotted decimal (GIO's G_TLS_DATABASE_PURPOSE_AUTHENTICATE_SERVER
+// and _CLIENT); any other spelling is an invalid purpose.
 type Purpose string
 
 const (

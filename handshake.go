@@ -112,7 +112,7 @@ func (hs *handshakeState) config() (*tls.Config, error) {
 		GetClientCertificate: hs.getClientCertificate,
 		Renegotiation:        tls.RenegotiateNever,
 		KeyLogWriter:         c.backend.opts.KeyLogWriter,
-		ClientSessionCache:   c.closing.sessionCache(hs.sessions),
+		ClientSessionCache:   hs.sessions,
 	}, nil
 }
 

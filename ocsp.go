@@ -45,11 +45,22 @@ func staplingFlags(ctx context.Context, cs tls.ConnectionState, peer *Certificat
 	return 0
 }
 
-// leafIssuer returns the certificate that signed peer's leaf: among those
-// the server sent, else from db (a root is often left out, RFC 8446,
-// section 4.4.2); nil when there is none.
+// ocspMaxIssuers bounds the certificates the server sent that are tried as
+// the leaf's issuer, as path building bounds those it considers
+// (internal/verify): each try is a signature check, and one Certificate
+// message holds some 170 look-alikes with 8192-bit keys, over a second of
+// checks.
+const ocspMaxIssuers = 64
+
+// leafIssuer returns the certificate that signed peer's leaf: among the
+// first ocspMaxIssuers the server sent, else from db (a root is often left
+// out, RFC 8446, section 4.4.2); nil when there is none or ctx ends.
 func leafIssuer(ctx context.Context, peer *Certificate, db Database, interaction Interaction) *x509.Certificate {
-	for c := peer.issuer; c != nil; c = c.issuer {
+	n := 0
+	for c := peer.issuer; c != nil && n < ocspMaxIssuers; c, n = c.issuer, n+1 {
+		if ctx.Err() != nil {
+			return nil
+		}
 		if signed(c.cert, peer.cert) {
 			return c.cert
 		}

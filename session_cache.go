@@ -142,9 +142,11 @@ func (c *ClientConnection) sessionsOf() *sessioncache.ConnCache {
 // resumed itself.
 //
 // It takes a fresh TLS 1.3 ticket of the chain, one never offered (received
-// by source, or by an earlier copy of it); with none left it reuses the
-// chain's latest session knowingly, a TLS 1.2 state or a TLS 1.3 ticket
-// presented before, which lets observers link the two connections (RFC 8446,
+// by source, or by an earlier copy of it, also while its Close drained what
+// the server still sent: an upload that never reads gets its ticket there);
+// with none left (copies at once, a copy that ended without Close) it
+// reuses the chain's latest session knowingly, a TLS 1.2 state or a TLS 1.3
+// ticket presented before, which lets observers link the two connections (RFC 8446,
 // Appendix C.4): the price such protocols ask. The session is chosen when
 // this connection's handshake starts, so tickets that arrive on source until
 // then count. SessionResumed tells, after the handshake, whether the server

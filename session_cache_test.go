@@ -148,27 +148,34 @@ func TestDisableResumption(t *testing.T) {
 }
 
 // TestTicketsNeverPresentedTwice runs 1,000 TLS 1.3 connections to one
-// identity, sequential and concurrent, some of which never read (so receive
-// no ticket). The server must never see a ticket twice, and a connection
-// must resume whenever a fresh ticket was left.
+// identity, sequential and concurrent, some of which never read. A
+// connection that never reads still receives its ticket when it closes
+// gracefully (Close drains what the server sent, the ticket included); one
+// left open receives none. The server must never see a ticket twice, and a
+// connection must resume whenever a fresh ticket was left.
 func TestTicketsNeverPresentedTwice(t *testing.T) {
 	e := newResumptionEnv(t, tls.VersionTLS13, tls.NoClientCert, BackendOptions{})
 	// Sequential: a model of the cache says when a ticket is left (the
 	// crypto/tls server sends one ticket per connection; the queue keeps 8).
+	// Modes: 0 and 1 read then close, 2 closes without reading, 3 neither
+	// reads nor closes (until the test ends).
 	left := 0
 	for i := range 300 {
-		read := i%3 != 1
-		c := e.connect(t, 0, "a.example", nil, read)
+		mode := i % 4
+		c := e.connect(t, 0, "a.example", nil, mode < 2)
 		if want := left > 0; c.SessionResumed() != want {
-			t.Fatalf("connection %d: resumed %v, want %v (%d fresh tickets left)", i, c.SessionResumed(), want, left)
+			t.Fatalf("connection %d (mode %d): resumed %v, want %v (%d fresh tickets left)", i, mode, c.SessionResumed(), want, left)
 		}
 		if left > 0 {
 			left--
 		}
-		if read {
-			left = min(left+1, 8)
+		if mode == 3 {
+			continue
 		}
-		c.Close()
+		if err := c.Close(); err != nil {
+			t.Fatalf("connection %d: Close: %v", i, err)
+		}
+		left = min(left+1, 8)
 	}
 	// Concurrent: 100 goroutines at once, then more in waves.
 	var resumed atomic.Int64

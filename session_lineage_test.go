@@ -136,6 +136,9 @@ type lineageConn struct {
 	copy    *ClientConnection
 	db      Database // nil: one trusting the server's CA
 	accept  func(*Certificate, CertificateFlags) bool
+	noRead  bool // handshake only: read nothing (an FTP upload)
+	// prepare, if set, runs before CopySessionState and the handshake.
+	prepare func(*ClientConnection)
 }
 
 // connect makes the connection, handshakes and reads the server's byte. It
@@ -152,16 +155,23 @@ func (e *lineageEnv) connect(t *testing.T, lc lineageConn) (*ClientConnection, l
 		db = e.ca.db
 	}
 	addr := e.ports[lc.port].Addr
-	c := dialTest(t, addr.String(), dialConfig{Backend: lc.backend, Identity: NewNetworkAddress(lc.host, addr.Port()), Database: db, Deadline: 20 * time.Second})
+	var id Connectable // none for an empty host
+	if lc.host != "" {
+		id = NewNetworkAddress(lc.host, addr.Port())
+	}
+	c := dialTest(t, addr.String(), dialConfig{Backend: lc.backend, Identity: id, Database: db, Deadline: 20 * time.Second})
 	c.SetCertificate(lc.cert)
 	if lc.accept != nil {
 		c.OnAcceptCertificate(lc.accept)
+	}
+	if lc.prepare != nil {
+		lc.prepare(c)
 	}
 	if lc.copy != nil {
 		c.CopySessionState(lc.copy)
 	}
 	err := c.Handshake(context.Background())
-	if err == nil {
+	if err == nil && !lc.noRead {
 		_, err = io.ReadFull(c, make([]byte, 1))
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {

@@ -44,7 +44,9 @@ var system struct {
 // ones. On macOS and Windows, trust is the platform's, through crypto/x509's
 // platform verifier (Verify with no Roots: the keychains, CryptoAPI): a
 // chain the platform trusts gets no unknown-ca, and the other flags still
-// come from the checks on what the server sent; a chain the platform
+// come from the checks on what the server sent (trusted, but not for the
+// purpose, is generic-error); the platform is asked every time, as its
+// trust may change while the process runs; a chain the platform
 // refuses gets no less than the flag its refusal maps to (see NewDatabase).
 // There the files above serve only the lookups, as crypto/x509 ignores
 // them too. The same database is returned every time, as GIO's default database

@@ -129,10 +129,14 @@ func purposeOID(p Purpose) (asn1.ObjectIdentifier, error) {
 	case PurposeClient:
 		return oidClientAuth, nil
 	}
+	// Arcs in canonical decimal only (no sign, no leading zero): the OID is
+	// matched as a string where crypto/x509 is asked (purposeUsages) and by
+	// GIO's backends, so "1.3.6.1.5.5.7.3.01" must not mean serverAuth here
+	// and "any usage" there.
 	var oid asn1.ObjectIdentifier
 	for _, part := range strings.Split(string(p), ".") {
 		n, err := strconv.Atoi(part)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || strings.TrimLeft(part, "0123456789") != "" || len(part) > 1 && part[0] == '0' {
 			return nil, newError(ErrorMisc, nil, "invalid purpose %q: not an OID", string(p))
 		}
 		oid = append(oid, n)

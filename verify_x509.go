@@ -36,13 +36,19 @@ import (
 // and purpose, while the time stays inside the validity of every
 // certificate of the path it built: resumed handshakes and reconnections
 // to the same server then cost a map lookup. Refusals are not remembered;
-// they are rare and flagged anyway.
+// they are rare and flagged anyway. Nor are the platform verifier's
+// verdicts: the platform's trust changes under a running process (a root
+// distrusted in a keychain or Windows' disallowed store), and crypto/x509
+// asks the platform afresh each time.
 
 // x509Verify is crypto/x509's verifier for databases with anchors of their
 // own (Roots set).
 func x509Verify(leaf *x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error) {
 	return leaf.Verify(opts)
 }
+
+// rootsVerify is x509Verify, a variable so that tests can count its calls.
+var rootsVerify = x509Verify
 
 // platformVerify is crypto/x509's platform verifier (Roots nil: the macOS
 // keychain, Windows' CryptoAPI), which SystemDatabase uses on those
@@ -114,32 +120,38 @@ func (o *x509Opinion) check(ctx context.Context, chain []*x509.Certificate, id v
 	case id.Host != "":
 		opts.DNSName = id.Host
 	}
-	var chains [][]*x509.Certificate
+	// Pure Go with roots, its cost bounded by crypto/x509's own budgets
+	// (100 signature checks, each up to milliseconds with the keys a
+	// hostile server picks); the platform's, by the system. Neither takes
+	// a context: both are waited for only until ctx ends.
+	verifier := platformVerify
 	if o.roots != nil {
-		// Pure Go, its cost bounded by crypto/x509's own budgets.
-		chains, refusal = x509Verify(leaf, opts)
-	} else if chains, refusal, err = platformVerdict(ctx, leaf, opts); err != nil {
+		verifier = rootsVerify
+	}
+	chains, refusal, err := verdict(ctx, verifier, leaf, opts)
+	if err != nil {
 		return nil, err
 	}
-	if refusal == nil && len(chains) > 0 {
+	if refusal == nil && len(chains) > 0 && o.roots != nil {
 		o.remember(leaf, sent, id, purpose, chains[0])
 	}
 	return refusal, nil
 }
 
-// platformVerdict runs platformVerify, which may wait on the system (a
-// keychain, a fetch of missing issuers), until it answers or ctx ends; then
-// it is left to finish on its own.
-func platformVerdict(ctx context.Context, leaf *x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error, error) {
-	type verdict struct {
+// verdict runs verify, which may take long (path building among what a
+// hostile server sent) or wait on the system (a keychain, a fetch of
+// missing issuers), until it answers or ctx ends; then it is left to
+// finish on its own.
+func verdict(ctx context.Context, verify func(*x509.Certificate, x509.VerifyOptions) ([][]*x509.Certificate, error),
+	leaf *x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error, error) {
+	type answer struct {
 		chains [][]*x509.Certificate
 		err    error
 	}
-	done := make(chan verdict, 1)
-	verify := platformVerify
+	done := make(chan answer, 1)
 	go func() {
 		chains, err := verify(leaf, opts)
-		done <- verdict{chains, err}
+		done <- answer{chains, err}
 	}()
 	select {
 	case v := <-done:
@@ -209,8 +221,11 @@ func sameCertificates(ders [][]byte, sent []*x509.Certificate) bool {
 }
 
 // purposeUsages returns the extended key usages crypto/x509 requires for
-// purpose: any for the empty Purpose and for OIDs it has no name for
-// (internal/verify checks those itself).
+// purpose: each one crypto/x509 has a name for as itself (it then checks
+// the usage along the whole path, the anchor included); any for the empty
+// Purpose and for OIDs it has no name for (internal/verify checks those
+// itself). purposeOID admits only canonical OID strings, so comparing
+// strings is comparing OIDs.
 func purposeUsages(p Purpose) []x509.ExtKeyUsage {
 	switch p {
 	case PurposeServer:
@@ -221,10 +236,24 @@ func purposeUsages(p Purpose) []x509.ExtKeyUsage {
 		return []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}
 	case "1.3.6.1.5.5.7.3.4":
 		return []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection}
+	case "1.3.6.1.5.5.7.3.5":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageIPSECEndSystem}
+	case "1.3.6.1.5.5.7.3.6":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageIPSECTunnel}
+	case "1.3.6.1.5.5.7.3.7":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageIPSECUser}
 	case "1.3.6.1.5.5.7.3.8":
 		return []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}
 	case "1.3.6.1.5.5.7.3.9":
 		return []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}
+	case "1.3.6.1.4.1.311.10.3.3":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageMicrosoftServerGatedCrypto}
+	case "2.16.840.1.113730.4.1":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageNetscapeServerGatedCrypto}
+	case "1.3.6.1.4.1.311.2.1.22":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageMicrosoftCommercialCodeSigning}
+	case "1.3.6.1.4.1.311.61.1.1":
+		return []x509.ExtKeyUsage{x509.ExtKeyUsageMicrosoftKernelCodeSigning}
 	}
 	return []x509.ExtKeyUsage{x509.ExtKeyUsageAny}
 }
@@ -268,17 +297,30 @@ func (o *x509Opinion) secondOpinion(ctx context.Context, ours CertificateFlags, 
 			}
 			full = refusal
 		}
-		// Trust alone: no identity, any usage, at a time every certificate
-		// sent is valid at when there is one (validity is ours to flag).
-		refusal, err := o.check(ctx, chain, verify.Identity{}, "", trustTime(chain, now))
+		// Trust alone: no identity, at a time every certificate sent is
+		// valid at when there is one (validity and identity are ours to
+		// flag), for the purpose: the platform may build its path through
+		// intermediates we never saw, whose usages only it checks. Trusted
+		// for no purpose but not for this one is generic-error.
+		at := trustTime(chain, now)
+		refusal, err := o.check(ctx, chain, verify.Identity{}, purpose, at)
 		if err != nil {
 			return 0, err
+		}
+		if refusal != nil && purpose != "" {
+			if refusal, err = o.check(ctx, chain, verify.Identity{}, "", at); err != nil {
+				return 0, err
+			}
+			if refusal == nil {
+				ours |= CertificateGenericError
+			}
 		}
 		if refusal != nil {
 			return ours, nil
 		}
-		if ours &^= CertificateUnknownCA; ours == 0 {
-			return x509Flags(full, now), nil
+		ours &^= CertificateUnknownCA
+		if full != nil {
+			ours |= x509Flags(full, now)
 		}
 		return ours, nil
 	}

@@ -5,4 +5,7 @@
 // README.md; the results table there is rewritten by
 //
 //	INTEROP_README=1 go test ./interop/
+//
+// The tests build on Linux only: the servers are Debian packages, stopped
+// by process group.
 package interop

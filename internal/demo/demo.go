@@ -401,18 +401,22 @@ func automaticResumption(ctx context.Context, e *env, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Connections 1 to 3 read the server's line, and with it the ticket
-	// the server sent after the handshake; connection 3 hangs up without
-	// reading, so no fresh ticket is left for connection 4.
+	// Connections 1 and 2 read the server's line, and with it the ticket
+	// the server sent after the handshake; connection 3 reads nothing, but
+	// Close, draining what the server still sent, takes its ticket in too;
+	// connection 4 hangs up (closes the TCP connection under TLS) without
+	// reading, so no fresh ticket is left for connection 5.
 	steps := []struct {
 		read   bool
+		hangUp bool
 		resume bool
 		note   string
 	}{
-		{true, false, "full handshake; reads, so receives a ticket"},
-		{true, true, "resumes with that ticket, receives another"},
-		{false, true, "resumes with the second ticket; hangs up without reading"},
-		{false, false, "no fresh ticket left: a full handshake, no ticket presented twice"},
+		{true, false, false, "full handshake; reads, so receives a ticket"},
+		{true, false, true, "resumes with that ticket, receives another"},
+		{false, false, true, "resumes with the second ticket; reads nothing, Close takes in a third"},
+		{false, true, true, "resumes with the third ticket; hangs up without reading"},
+		{false, false, false, "no fresh ticket left: a full handshake, no ticket presented twice"},
 	}
 	for i, s := range steps {
 		before := len(log.all())
@@ -423,6 +427,9 @@ func automaticResumption(ctx context.Context, e *env, w io.Writer) error {
 		err = c.Handshake(ctx)
 		if err == nil && s.read {
 			_, err = readLine(c)
+		}
+		if s.hangUp {
+			c.BaseIOStream().Close()
 		}
 		c.Close()
 		if err != nil {
@@ -445,8 +452,8 @@ func automaticResumption(ctx context.Context, e *env, w io.Writer) error {
 		}
 		unique[h] = true
 	}
-	if len(seen) != 2 {
-		return fmt.Errorf("the server was presented %d tickets, want 2", len(seen))
+	if len(seen) != 3 {
+		return fmt.Errorf("the server was presented %d tickets, want 3", len(seen))
 	}
 	fmt.Fprintf(w, "   the server saw %d tickets, each once (plain crypto/tls would present a ticket again)\n", len(seen))
 	return nil

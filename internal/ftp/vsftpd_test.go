@@ -67,6 +67,13 @@ func startServer(t *testing.T, o peer.VsftpdOptions) *ftpServer {
 // so that nothing but CopySessionState can make a data connection resume.
 func (s *ftpServer) dial(t *testing.T, implicit bool, trace *bytes.Buffer) *Client {
 	t.Helper()
+	return s.dialWrapped(t, implicit, trace, nil)
+}
+
+// dialWrapped is dial with every TLS connection's base connection, control
+// and data, passed through wrap first (nil: none).
+func (s *ftpServer) dialWrapped(t *testing.T, implicit bool, trace *bytes.Buffer, wrap func(net.Conn) net.Conn) *Client {
+	t.Helper()
 	backend := giotls.NewBackend(giotls.BackendOptions{SessionCache: giotls.NewSessionCache(giotls.SessionCacheOptions{})})
 	cfg := Config{
 		Addr:       s.Addr,
@@ -74,6 +81,9 @@ func (s *ftpServer) dial(t *testing.T, implicit bool, trace *bytes.Buffer) *Clie
 		Implicit:   implicit,
 		Timeout:    20 * time.Second,
 		TLS: func(base net.Conn, id giotls.Connectable) (*giotls.ClientConnection, error) {
+			if wrap != nil {
+				base = wrap(base)
+			}
 			c, err := backend.NewClientConnection(base, id)
 			if err != nil {
 				return nil, err

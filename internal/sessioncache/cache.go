@@ -2,6 +2,7 @@ package sessioncache
 
 import (
 	"crypto/tls"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,38 @@ type entry struct {
 type lineage struct {
 	cache *Cache // nil: stored in no cache
 	key   string
+
+	// loose holds, when cache is nil, the chain's latest sessions (oldest
+	// first, at most a key's queue): with no cache to find them in, a copy
+	// of the chain would otherwise find only the sessions its source
+	// received, and present one again when a fresh one is at hand.
+	mu    sync.Mutex
+	loose []*item
+}
+
+// keepLoose records it as one of lin's sessions, for a chain in no cache.
+func (lin *lineage) keepLoose(it *item, max int) {
+	lin.mu.Lock()
+	defer lin.mu.Unlock()
+	lin.loose = append(lin.loose, it)
+	if len(lin.loose) > max {
+		lin.loose = slices.Delete(lin.loose, 0, len(lin.loose)-max)
+	}
+}
+
+// takeLoose claims the newest unexpired TLS 1.3 ticket of lin's loose
+// sessions never handed out, removing it; nil if there is none.
+func (lin *lineage) takeLoose(now time.Time) *item {
+	lin.mu.Lock()
+	defer lin.mu.Unlock()
+	for i := len(lin.loose) - 1; i >= 0; i-- {
+		it := lin.loose[i]
+		if it.TLS13 && now.Before(it.expires) && it.claimed.CompareAndSwap(false, true) {
+			lin.loose = slices.Delete(lin.loose, i, i+1)
+			return it
+		}
+	}
+	return nil
 }
 
 // item is a stored entry.

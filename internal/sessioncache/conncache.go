@@ -132,6 +132,7 @@ func (cc *ConnCache) Put(key string, s *tls.ClientSessionState) {
 		}
 		if it = newItem(e, cc.now(), DefaultMaxAge); it != nil {
 			it.lin = lin
+			lin.keepLoose(it, cc.maxRecords)
 		}
 	}
 	if it == nil {
@@ -258,6 +259,9 @@ func (cc *ConnCache) CopyFrom(src *ConnCache) bool {
 	}
 	if pick == nil && lin.cache != nil {
 		pick = lin.cache.takeOfLineage(lin)
+	}
+	if pick == nil && lin.cache == nil {
+		pick = lin.takeLoose(now)
 	}
 	if pick == nil {
 		for _, it := range slices.Backward(recs) {

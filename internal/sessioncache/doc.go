@@ -59,7 +59,9 @@
 //   - Put(key, state) for a TLS 1.2 ticket at the end of the handshake (after
 //     VerifyConnection), and for each TLS 1.3 NewSessionTicket, which arrives
 //     after the handshake and is processed inside a Read: a connection that
-//     never reads application data receives no TLS 1.3 ticket.
+//     never reads application data receives its TLS 1.3 tickets only when
+//     the root's Close drains what the server still sent, and none when it
+//     is closed abruptly.
 //
 // What the giotls package (the root) calls, per handshake, when it starts
 // (newHandshake, from the snapshot of the properties it takes then); this

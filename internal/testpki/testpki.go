@@ -87,6 +87,7 @@ type config struct {
 	permittedDNS     []string
 	excludedDNS      []string
 	permittedIPs     []*net.IPNet
+	excludedIPs      []*net.IPNet
 	emails           []string
 	uris             []*url.URL
 	permittedEmails  []string
@@ -206,6 +207,21 @@ func PermittedIPRanges(cidrs ...string) Option {
 				continue
 			}
 			c.permittedIPs = append(c.permittedIPs, n)
+		}
+	}
+}
+
+// ExcludedIPRanges adds excluded IP address name constraints, written as
+// CIDR ("10.0.0.0/8"), marked critical.
+func ExcludedIPRanges(cidrs ...string) Option {
+	return func(c *config) {
+		for _, s := range cidrs {
+			_, n, err := net.ParseCIDR(s)
+			if err != nil {
+				c.ipErr = fmt.Errorf("testpki: bad CIDR %q", s)
+				continue
+			}
+			c.excludedIPs = append(c.excludedIPs, n)
 		}
 	}
 }
@@ -581,6 +597,7 @@ func (cfg *config) template(ca bool, pub crypto.PublicKey) (*x509.Certificate, e
 		PermittedDNSDomains:     cfg.permittedDNS,
 		ExcludedDNSDomains:      cfg.excludedDNS,
 		PermittedIPRanges:       cfg.permittedIPs,
+		ExcludedIPRanges:        cfg.excludedIPs,
 		EmailAddresses:          cfg.emails,
 		URIs:                    cfg.uris,
 		PermittedEmailAddresses: cfg.permittedEmails,
@@ -590,7 +607,7 @@ func (cfg *config) template(ca bool, pub crypto.PublicKey) (*x509.Certificate, e
 		Policies:                cfg.policies,
 		ExtraExtensions:         cfg.extraExtensions,
 	}
-	if len(cfg.permittedDNS)+len(cfg.excludedDNS)+len(cfg.permittedIPs)+
+	if len(cfg.permittedDNS)+len(cfg.excludedDNS)+len(cfg.permittedIPs)+len(cfg.excludedIPs)+
 		len(cfg.permittedEmails)+len(cfg.excludedEmails)+len(cfg.permittedURIs)+len(cfg.excludedURIs) > 0 {
 		t.PermittedDNSDomainsCritical = true
 	}

@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // NotTLSError is returned by Transport.Read when the peer's first byte cannot
@@ -35,6 +37,35 @@ type Transport struct {
 	pendingEOF bool        // the base returned data with io.EOF; EOF is owed
 	eof        atomic.Bool // the base stream returned io.EOF to crypto/tls
 	received   atomic.Int64
+
+	deadlineMu sync.Mutex
+	writeBound time.Time // no write deadline later than this; zero for none
+}
+
+// SetWriteDeadline sets the base stream's write deadline, no later than the
+// bound BoundWrites set. crypto/tls calls it to give close_notify five
+// seconds of its own, which would otherwise replace a shorter bound set by
+// Close (or one that already expired).
+func (t *Transport) SetWriteDeadline(d time.Time) error {
+	t.deadlineMu.Lock()
+	defer t.deadlineMu.Unlock()
+	return t.Conn.SetWriteDeadline(t.bounded(d))
+}
+
+// BoundWrites makes d the latest write deadline from now on, applied at
+// once; a later call can only bring it earlier.
+func (t *Transport) BoundWrites(d time.Time) error {
+	t.deadlineMu.Lock()
+	defer t.deadlineMu.Unlock()
+	t.writeBound = t.bounded(d)
+	return t.Conn.SetWriteDeadline(t.writeBound)
+}
+
+func (t *Transport) bounded(d time.Time) time.Time {
+	if !t.writeBound.IsZero() && (d.IsZero() || d.After(t.writeBound)) {
+		return t.writeBound
+	}
+	return d
 }
 
 // NewTransport wraps base.

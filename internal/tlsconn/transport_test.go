@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"time"
 )
 
 // scripted is a net.Conn whose reads return the given results in order.
@@ -112,6 +113,44 @@ func TestTransportWrappedEOF(t *testing.T) {
 					t.Fatalf("Read at the end = %d, %v, SawEOF %v; want 0, io.EOF itself, true", n, err, tr.SawEOF())
 				}
 			})
+		}
+	}
+}
+
+// deadlines is a net.Conn that records the write deadlines set on it.
+type deadlines struct {
+	net.Conn
+	writes []time.Time
+}
+
+func (d *deadlines) SetWriteDeadline(t time.Time) error {
+	d.writes = append(d.writes, t)
+	return nil
+}
+
+// TestTransportBoundWrites: once Close bounded writes, the five seconds
+// crypto/tls gives close_notify (or no deadline) cannot extend the bound,
+// an earlier deadline still applies, and the bound only moves earlier.
+func TestTransportBoundWrites(t *testing.T) {
+	now := time.Now()
+	bound, expired := now.Add(time.Second), time.Unix(1, 0)
+	base := &deadlines{}
+	tr := NewTransport(base)
+	tr.SetWriteDeadline(now.Add(time.Hour)) // no bound yet: as given
+	tr.BoundWrites(bound)
+	tr.SetWriteDeadline(now.Add(5 * time.Second)) // crypto/tls's close_notify
+	tr.SetWriteDeadline(time.Time{})
+	tr.SetWriteDeadline(now) // earlier than the bound: as given
+	tr.BoundWrites(now.Add(time.Hour))
+	tr.BoundWrites(expired) // Close's context ended
+	tr.SetWriteDeadline(now.Add(5 * time.Second))
+	want := []time.Time{now.Add(time.Hour), bound, bound, bound, now, bound, expired, expired}
+	if len(base.writes) != len(want) {
+		t.Fatalf("write deadlines set: %v, want %v", base.writes, want)
+	}
+	for i := range want {
+		if !base.writes[i].Equal(want[i]) {
+			t.Errorf("write deadline %d = %v, want %v", i, base.writes[i], want[i])
 		}
 	}
 }

@@ -3,7 +3,6 @@ package verify
 import (
 	"crypto/x509"
 	"net"
-	"net/url"
 	"strings"
 )
 
@@ -28,7 +27,8 @@ func (b *builder) violatesNameConstraints(ca *x509.Certificate, below []*x509.Ce
 	nIP := len(ca.PermittedIPRanges) + len(ca.ExcludedIPRanges)
 	nEmail := len(ca.PermittedEmailAddresses) + len(ca.ExcludedEmailAddresses)
 	nURI := len(ca.PermittedURIDomains) + len(ca.ExcludedURIDomains)
-	if nDNS+nIP+nEmail+nURI == 0 {
+	hasDNS, hasIP, hasEmail, hasURI := nDNS > 0, nIP > 0, nEmail > 0, nURI > 0
+	if !hasDNS && !hasIP && !hasEmail && !hasURI && !hasNameConstraintsExtension(ca) {
 		return false
 	}
 	// spend charges the comparisons of one name, and checks the context
@@ -44,32 +44,33 @@ func (b *builder) violatesNameConstraints(ca *x509.Certificate, below []*x509.Ce
 		}
 		return true
 	}
+	// Every name is read (constraints_syntax.go), whatever the types
+	// constrained; one that cannot be is a violation, as in crypto/x509.
 	for _, c := range below {
-		if violates(c.DNSNames, nDNS, spend, func(d string) bool {
-			return allowed(d, ca.PermittedDNSDomains, ca.ExcludedDNSDomains, matchDomain, excludesDomain)
-		}) || violates(c.IPAddresses, nIP, spend, func(ip net.IP) bool {
-			return allowedIP(ip, ca.PermittedIPRanges, ca.ExcludedIPRanges)
-		}) || violates(c.EmailAddresses, nEmail, spend, func(e string) bool {
-			return allowed(e, ca.PermittedEmailAddresses, ca.ExcludedEmailAddresses, matchEmail, matchEmail)
-		}) || violates(c.URIs, nURI, spend, func(u *url.URL) bool {
-			return allowed(uriHost(u), ca.PermittedURIDomains, ca.ExcludedURIDomains, matchDomain, matchDomain)
-		}) {
-			return true
+		for _, d := range c.DNSNames {
+			if !spend(1+nDNS) || !validDNSName(d) ||
+				hasDNS && !allowed(d, ca.PermittedDNSDomains, ca.ExcludedDNSDomains, matchDomain, excludesDomain) {
+				return true
+			}
 		}
-	}
-	return false
-}
-
-// violates reports whether a name of names is not ok, or could not be
-// compared within the budget (spend charges n comparisons for each). With
-// n zero, ca has no constraint of that type and nothing is compared.
-func violates[T any](names []T, n int, spend func(int) bool, ok func(T) bool) bool {
-	if n == 0 {
-		return false
-	}
-	for _, name := range names {
-		if !spend(n) || !ok(name) {
-			return true
+		if hasIP {
+			for _, ip := range c.IPAddresses {
+				if !spend(nIP) || !allowedIP(ip, ca.PermittedIPRanges, ca.ExcludedIPRanges) {
+					return true
+				}
+			}
+		}
+		for _, e := range c.EmailAddresses {
+			if !spend(1+nEmail) || !allowedEmail(e, ca.PermittedEmailAddresses, ca.ExcludedEmailAddresses) {
+				return true
+			}
+		}
+		for _, u := range c.URIs {
+			host, ok := uriDomain(u)
+			if !spend(1+nURI) || !ok ||
+				hasURI && !allowed(host, ca.PermittedURIDomains, ca.ExcludedURIDomains, matchDomain, excludesDomain) {
+				return true
+			}
 		}
 	}
 	return false
@@ -129,30 +130,39 @@ func excludesDomain(name, constraint string) bool {
 	return ok && strings.EqualFold(parent, strings.TrimSuffix(rest, "."))
 }
 
-// matchEmail matches a mailbox against an email constraint: a whole mailbox,
-// a host ("example.com": exactly that host), or a domain (".example.com":
-// hosts below it).
-func matchEmail(mailbox, constraint string) bool {
-	if strings.Contains(constraint, "@") {
-		return strings.EqualFold(mailbox, constraint)
-	}
-	at := strings.LastIndexByte(mailbox, '@')
-	if at < 0 {
+// allowedEmail reports whether addr is a mailbox (parseMailbox) outside
+// every excluded subtree and, if any are permitted, inside one of them.
+// Each side reads its constraints so as never to be more lenient than
+// crypto/x509, which reads a host constraint as a DNS one: permitted, a
+// mailbox matches with its local part as written (RFC 5321, section 2.4)
+// and a host exactly ("example.com"), or below a domain (".example.com");
+// excluded, a mailbox matches in any case and a host also below it.
+func allowedEmail(addr string, permitted, excluded []string) bool {
+	local, domain, ok := parseMailbox(addr)
+	if !ok {
 		return false
 	}
-	host := strings.ToLower(mailbox[at+1:])
-	constraint = strings.ToLower(constraint)
-	if strings.HasPrefix(constraint, ".") {
-		return strings.HasSuffix(host, constraint)
+	for _, e := range excluded {
+		if strings.Contains(e, "@") && strings.EqualFold(addr, e) || !strings.Contains(e, "@") && excludesDomain(domain, e) {
+			return false
+		}
 	}
-	return host == constraint
-}
-
-func uriHost(u *url.URL) string {
-	if u == nil {
-		return ""
+	if len(permitted) == 0 {
+		return true
 	}
-	return u.Hostname()
+	for _, p := range permitted {
+		if pl, pd, ok := parseMailbox(p); ok {
+			if pl == local && pd == domain {
+				return true
+			}
+			continue
+		}
+		p = strings.ToLower(p)
+		if !strings.Contains(p, "@") && (p == domain || strings.HasPrefix(p, ".") && strings.HasSuffix(domain, p)) {
+			return true
+		}
+	}
+	return false
 }
 
 func allowedIP(ip net.IP, permitted, excluded []*net.IPNet) bool {
@@ -165,7 +175,7 @@ func allowedIP(ip net.IP, permitted, excluded []*net.IPNet) bool {
 		return true
 	}
 	for _, n := range permitted {
-		if n.Contains(ip) {
+		if ipInRange(ip, n) {
 			return true
 		}
 	}
