@@ -78,7 +78,7 @@ func (b *builder) violatesNameConstraints(ca *x509.Certificate, below []*x509.Ce
 
 // allowed reports whether name is outside every excluded subtree (by
 // excludes) and, if any are permitted, inside one of them (by match).
-func allowed(name string, permitted, excluded []string, match, excludes func(name, constraint string) bool) bool {
+func allowed[N, C any](name N, permitted, excluded []C, match, excludes func(N, C) bool) bool {
 	for _, e := range excluded {
 		if excludes(name, e) {
 			return false
@@ -165,19 +165,9 @@ func allowedEmail(addr string, permitted, excluded []string) bool {
 	return false
 }
 
+// allowedIP is allowed for addresses: an excluded range takes ip in either
+// form (net.IPNet.Contains reads a mapped IPv4 address as IPv4, stricter
+// than crypto/x509), a permitted one only as crypto/x509 does (ipInRange).
 func allowedIP(ip net.IP, permitted, excluded []*net.IPNet) bool {
-	for _, n := range excluded {
-		if n.Contains(ip) {
-			return false
-		}
-	}
-	if len(permitted) == 0 {
-		return true
-	}
-	for _, n := range permitted {
-		if ipInRange(ip, n) {
-			return true
-		}
-	}
-	return false
+	return allowed(ip, permitted, excluded, ipInRange, func(ip net.IP, n *net.IPNet) bool { return n.Contains(ip) })
 }
