@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"net"
+	"net/url"
 	"testing"
 )
 
@@ -49,6 +50,26 @@ func TestExcludedOnlyConstraints(t *testing.T) {
 		if got := b.violatesNameConstraints(tc.ca, []*x509.Certificate{tc.leaf}); got != tc.violation {
 			t.Errorf("%s: violation = %v, want %v", tc.name, got, tc.violation)
 		}
+	}
+}
+
+// TestUnconstrainedAfterBudgetSpent: a CA without name constraints of a
+// type compares no name of that type, so it refuses none even once an
+// earlier path spent the whole budget; otherwise a constraint bomb sent
+// beside a valid chain would sink it (constraints.go:31:42, 31:51, 31:63,
+// 31:73, nX >= 0).
+func TestUnconstrainedAfterBudgetSpent(t *testing.T) {
+	u, err := url.Parse("https://www.example.com/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := &x509.Certificate{
+		DNSNames: []string{"www.example.com"}, IPAddresses: []net.IP{net.ParseIP("192.0.2.1")},
+		EmailAddresses: []string{"me@example.com"}, URIs: []*url.URL{u},
+	}
+	b := &builder{ctx: context.Background(), comparisons: constraintBudget + 1}
+	if b.violatesNameConstraints(&x509.Certificate{}, []*x509.Certificate{leaf}) {
+		t.Error("a CA without name constraints refused a name once the budget was spent")
 	}
 }
 
