@@ -117,3 +117,15 @@ func TestPolicyWorkCharged(t *testing.T) {
 		t.Errorf("charged %d steps, want %d", spent, want)
 	}
 }
+
+// TestPolicyWorkBudgetExact: steps that use exactly the policy budget left
+// are allowed, one more is not (verify.go:339:24 >= maxPolicyWork).
+func TestPolicyWorkBudgetExact(t *testing.T) {
+	b := &builder{ctx: context.Background(), policyWork: maxPolicyWork - 5}
+	if !b.spendPolicyWork(5) {
+		t.Error("spendPolicyWork refused steps that use exactly the budget left")
+	}
+	if b.spendPolicyWork(1) {
+		t.Error("spendPolicyWork allowed a step over the budget")
+	}
+}
