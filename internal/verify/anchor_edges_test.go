@@ -56,3 +56,31 @@ func TestVersion1AnchorDepth(t *testing.T) {
 		t.Error("validIssuer(version 1 intermediate) = true")
 	}
 }
+
+// TestReissuedAnchorSubstitution: a stale reissue of an anchor sent above
+// the leaf does not taint the path (the anchor itself is the issuer tried
+// first, and the copy is replaced by it); but a leaf is always checked
+// itself, even when it stands for an anchor (verify.go:193:16,
+// len(path) <= 1 and len(path) >= 1, fail the second case).
+func TestReissuedAnchorSubstitution(t *testing.T) {
+	root := testpki.MustCA(t, "Root")
+	staleRoot := testpki.MustCA(t, "Root", testpki.WithSigner(root.Key), testpki.Expired())
+	leaf := root.MustLeaf(t, "leaf")
+	cases := []struct {
+		name  string
+		chain []*x509.Certificate
+		want  Flags
+	}{
+		{"expired reissue of the anchor sent above the leaf", certs(leaf.Cert, staleRoot.Cert), 0},
+		{"expired reissue of the anchor sent as the leaf", certs(staleRoot.Cert), Expired},
+	}
+	for _, tc := range cases {
+		res, err := Verify(context.Background(), &Options{Chain: tc.chain, Store: NewStore(certs(root.Cert), nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Flags != tc.want || !res.Anchored {
+			t.Errorf("%s: flags = %#x, anchored %v; want %#x, anchored", tc.name, res.Flags, res.Anchored, tc.want)
+		}
+	}
+}
