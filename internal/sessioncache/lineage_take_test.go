@@ -60,23 +60,28 @@ func TestForgottenOfferStartsChain(t *testing.T) {
 }
 
 // TestPutUndescribableAfterTLS13: when Describe cannot read a session and
-// SetConnectionState said TLS 1.3, it is stored as a single-use ticket
-// (conncache.go:115:42 err != nil).
+// SetConnectionState said TLS 1.3, or said nothing, it is stored as a
+// single-use ticket (conncache.go:115:42 err != nil; 117:20 version == 0,
+// which took the unknown version 0 for TLS 1.2).
 func TestPutUndescribableAfterTLS13(t *testing.T) {
-	c := New(Options{})
-	const key = "host/example.com:443/none"
-	cc := NewConnCache(c, key)
-	cc.SetConnectionState(tls.ConnectionState{Version: tls.VersionTLS13})
-	s := new(tls.ClientSessionState) // no state inside: Describe fails
-	if _, err := Describe(s); err == nil {
-		t.Fatal("Describe of an empty ClientSessionState succeeded; the test needs one it cannot read")
-	}
-	cc.Put(key, s)
-	if e, ok := c.Take(key); !ok || !e.TLS13 {
-		t.Fatalf("Take = %+v, %v; want a TLS 1.3 ticket", e, ok)
-	}
-	if _, ok := c.Take(key); ok {
-		t.Error("the ticket was handed out twice")
+	for _, version := range []uint16{tls.VersionTLS13, 0} {
+		c := New(Options{})
+		const key = "host/example.com:443/none"
+		cc := NewConnCache(c, key)
+		if version != 0 {
+			cc.SetConnectionState(tls.ConnectionState{Version: version})
+		}
+		s := new(tls.ClientSessionState) // no state inside: Describe fails
+		if _, err := Describe(s); err == nil {
+			t.Fatal("Describe of an empty ClientSessionState succeeded; the test needs one it cannot read")
+		}
+		cc.Put(key, s)
+		if e, ok := c.Take(key); !ok || !e.TLS13 {
+			t.Fatalf("version %#x told: Take = %+v, %v; want a TLS 1.3 ticket", version, e, ok)
+		}
+		if _, ok := c.Take(key); ok {
+			t.Errorf("version %#x told: the ticket was handed out twice", version)
+		}
 	}
 }
 
