@@ -78,20 +78,27 @@ func signedBy(child, parent *x509.Certificate) bool {
 	ok = CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature, parent.PublicKey) == nil
 	sigCache.Lock()
 	defer sigCache.Unlock()
+	// Every key byte held counts against the bound, a new parent of a
+	// known child too: a peer can send one leaf beside ever new issuer keys.
+	spki := string(parent.RawSubjectPublicKeyInfo)
 	parents := sigCache.m[string(child.Raw)]
+	need := len(spki)
 	if parents == nil {
-		if sigCache.bytes+len(child.Raw) > sigCacheBytes {
-			clear(sigCache.m)
-			sigCache.bytes = 0
-		}
+		need += len(child.Raw)
+	} else if _, dup := parents[spki]; dup {
+		need = 0
+	}
+	if sigCache.bytes+need > sigCacheBytes {
+		clear(sigCache.m)
+		sigCache.bytes = 0
+		parents, need = nil, len(child.Raw)+len(spki)
+	}
+	if parents == nil {
 		parents = map[string]bool{}
 		sigCache.m[string(child.Raw)] = parents
-		sigCache.bytes += len(child.Raw)
 	}
-	if _, dup := parents[string(parent.RawSubjectPublicKeyInfo)]; !dup {
-		sigCache.bytes += len(parent.RawSubjectPublicKeyInfo)
-	}
-	parents[string(parent.RawSubjectPublicKeyInfo)] = ok
+	sigCache.bytes += need
+	parents[spki] = ok
 	return ok
 }
 
