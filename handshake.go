@@ -18,8 +18,9 @@ import (
 // snapshot, whatever setters do meanwhile, so they never disagree.
 //
 // It is also the handshake's guard (handshake_guard.go): the context the
-// handshake, its verification and its Interaction run with, which Close
-// cancels, and how deeply the user handlers it runs are nested.
+// handshake's verification and its Interaction run with, which Close
+// cancels (crypto/tls's I/O Close ends by closing the connection), and how
+// deeply the user handlers it runs are nested.
 type handshakeState struct {
 	c      *ClientConnection
 	ctx    context.Context
