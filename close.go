@@ -90,20 +90,22 @@ func (c *ClientConnection) closeTLS(ctx context.Context, tc *tls.Conn) error {
 			readBy, byCtx = user, false
 		}
 	}
-	bound, cancel := context.WithDeadline(ctx, writeBy)
-	defer cancel()
-	// The deadlines are set before the watch starts, so that its expired
-	// deadline, once set, stays; crypto/tls's own five seconds for
-	// close_notify cannot outlast the bound either (Transport.BoundWrites).
+	// The deadlines bound the steps in time (ctx's deadline among them);
+	// crypto/tls's own five seconds for close_notify cannot outlast them
+	// (Transport.BoundWrites). They are set before the watch of ctx's
+	// cancellation starts, so that its expired deadline, once set, stays. A
+	// ctx that cannot be cancelled (Close's) needs no watch.
 	c.tr.BoundWrites(writeBy)
 	if graceful {
 		c.base.SetReadDeadline(readBy)
 	}
-	stop := context.AfterFunc(bound, func() {
-		c.tr.BoundWrites(time.Unix(1, 0))
-		c.base.SetReadDeadline(time.Unix(1, 0))
-	})
-	defer stop()
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() {
+			c.tr.BoundWrites(time.Unix(1, 0))
+			c.base.SetReadDeadline(time.Unix(1, 0))
+		})
+		defer stop()
+	}
 	var drainErr error
 	if graceful && c.closing.busy.Load() == 0 {
 		drainErr = c.closeGracefully(ctx, tc, byCtx, readBy)

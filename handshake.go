@@ -18,8 +18,9 @@ import (
 // snapshot, whatever setters do meanwhile, so they never disagree.
 //
 // It is also the handshake's guard (handshake_guard.go): the context the
-// handshake, its verification and its Interaction run with, which Close
-// cancels, and how deeply the user handlers it runs are nested.
+// handshake's verification and its Interaction run with, which Close
+// cancels (crypto/tls's I/O Close ends by closing the connection), and how
+// deeply the user handlers it runs are nested.
 type handshakeState struct {
 	c      *ClientConnection
 	ctx    context.Context
@@ -161,7 +162,12 @@ func (c *ClientConnection) Handshake(ctx context.Context) error {
 		c.hsDone, c.hsErr = true, closedError("handshake")
 		return c.hsErr
 	}
-	err = tc.HandshakeContext(hs.ctx)
+	// crypto/tls watches the caller's ctx, not hs.ctx: Close ends the
+	// handshake's I/O by closing the connection (closeTLS), and cancels
+	// hs.ctx for what runs with it (verification, the Interaction), so a
+	// watch of hs.ctx would only cost each handshake a cancelCtx and an
+	// AfterFunc registered on it.
+	err = tc.HandshakeContext(ctx)
 	if err != nil {
 		err = c.handshakeError(ctx, err)
 		if l := c.backend.opts.Logger; l != nil {
@@ -253,7 +259,7 @@ func (hs *handshakeState) getClientCertificate(cri *tls.CertificateRequestInfo) 
 	hs.certRequested = true
 	hs.mu.Unlock()
 	cert := hs.certificate
-	ctx := cri.Context()
+	ctx := hs.ctx // cancelled by Close (cri.Context() is the caller's)
 	if cert == nil && hs.interaction != nil {
 		var res InteractionResult
 		var err error

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/giotls/giotls"
 )
@@ -202,4 +203,31 @@ func Download(c net.Conn, n int64, buf []byte) error {
 		}
 	}
 	return nil
+}
+
+// closeDrainTimeout bounds EndGracefully's wait for the peer, as giotls's
+// Close bounds its own.
+const closeDrainTimeout = 5 * time.Second
+
+// EndGracefully ends c as giotls's Close does (SEMANTICS.md 2026-12; RFC
+// 8446, section 6.1): close_notify, then read and discard until the peer's
+// close_notify or the end of the stream, within five seconds, then close.
+// A giotls connection does that in Close; a crypto/tls one, whose Close
+// only sends close_notify, does it here, so that both variants of
+// BenchmarkHandshakeDrained do the same work.
+func EndGracefully(c Conn) error {
+	cc, ok := c.(cryptoTLSConn)
+	if !ok {
+		return c.Close()
+	}
+	cc.SetReadDeadline(time.Now().Add(closeDrainTimeout))
+	if err := cc.CloseWrite(); err != nil {
+		cc.Close()
+		return err
+	}
+	_, err := io.Copy(io.Discard, cc.Conn) // io.EOF at the peer's close_notify
+	if cerr := cc.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

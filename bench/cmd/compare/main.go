@@ -404,13 +404,13 @@ func median(v []float64) float64 {
 // goMetric says how a unit of a Go benchmark family is shown and judged.
 func goMetric(family, unit string) (label string, tgt *target, ok bool) {
 	switch family + " " + unit {
-	case "Handshake ns/op":
+	case "Handshake ns/op", "HandshakeDrained ns/op":
 		return "wall per handshake", within5, true
-	case "Handshake cpu-ns/op":
+	case "Handshake cpu-ns/op", "HandshakeDrained cpu-ns/op":
 		return "CPU per handshake", within5, true
-	case "Handshake allocs/op":
+	case "Handshake allocs/op", "HandshakeDrained allocs/op":
 		return "allocations per handshake", within25, true
-	case "Handshake B/op":
+	case "Handshake B/op", "HandshakeDrained B/op":
 		return "bytes allocated per handshake", nil, true
 	case "Bulk MB/s":
 		return "throughput", throughput, true
