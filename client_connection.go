@@ -270,6 +270,11 @@ func (c *ClientConnection) CloseWrite() error {
 	if err != nil {
 		return err
 	}
+	// A write deadline the user set bounds close_notify, which crypto/tls
+	// would give five seconds of its own.
+	if user, ok := c.closing.writeBound(); ok {
+		c.tr.BoundWrites(user)
+	}
 	if err := tc.CloseWrite(); err != nil {
 		return c.ioError("close", err)
 	}

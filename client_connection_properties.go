@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"net"
 	"slices"
-	"time"
 )
 
 // LocalAddr returns the base connection's local address.
@@ -12,9 +11,6 @@ func (c *ClientConnection) LocalAddr() net.Addr { return c.base.LocalAddr() }
 
 // RemoteAddr returns the base connection's remote address.
 func (c *ClientConnection) RemoteAddr() net.Addr { return c.base.RemoteAddr() }
-
-// SetWriteDeadline sets the base connection's write deadline.
-func (c *ClientConnection) SetWriteDeadline(t time.Time) error { return c.base.SetWriteDeadline(t) }
 
 // BaseIOStream returns the connection TLS runs over.
 func (c *ClientConnection) BaseIOStream() net.Conn { return c.base }

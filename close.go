@@ -18,20 +18,35 @@ const (
 
 // closeState is what the graceful close needs to know about the
 // connection: whether another goroutine is inside Read or Write, and the
-// read deadline the user set.
+// deadlines the user set.
 type closeState struct {
-	busy         atomic.Int32 // Reads and Writes in progress
-	readDeadline atomic.Int64 // Unix nanoseconds; 0 for none
+	busy          atomic.Int32 // Reads and Writes in progress
+	readDeadline  atomic.Int64 // Unix nanoseconds; 0 for none
+	writeDeadline atomic.Int64 // Unix nanoseconds; 0 for none
 }
 
-// noteReadDeadline records the user's read deadline, which also bounds the
-// drain. Times past what UnixNano holds count as none.
-func (s *closeState) noteReadDeadline(t time.Time) {
+// noteDeadline records a deadline the user set in d, which also bounds
+// the close. Times past what UnixNano holds count as none.
+func noteDeadline(d *atomic.Int64, t time.Time) {
 	if t.IsZero() || t.Year() > 2200 {
-		s.readDeadline.Store(0)
+		d.Store(0)
 		return
 	}
-	s.readDeadline.Store(t.UnixNano())
+	d.Store(t.UnixNano())
+}
+
+// writeBound returns the user's write deadline if it is still ahead: it
+// bounds close_notify as it bounds any write. One already passed does not
+// stop close_notify, which crypto/tls gives five seconds of its own, so
+// that a connection ended after its deadline is still not taken by the
+// peer for a truncation.
+func (s *closeState) writeBound() (time.Time, bool) {
+	ns := s.writeDeadline.Load()
+	if ns == 0 {
+		return time.Time{}, false
+	}
+	t := time.Unix(0, ns)
+	return t, time.Now().Before(t)
 }
 
 // CloseContext ends the connection gracefully, as Close does, with ctx
@@ -71,9 +86,9 @@ func (c *ClientConnection) CloseContext(ctx context.Context) error {
 // Read or Write: Close then serves to break that call, and waiting would
 // contend with it.
 //
-// Deadlines bound every step: ctx's (else closeDrainTimeout from now)
-// bounds close_notify, and the wait for the peer too, unless the user's
-// read deadline is earlier (that one never stops close_notify: a peer
+// Deadlines bound every step: ctx's (else closeDrainTimeout from now), or
+// the user's write deadline if earlier and still ahead, bounds close_notify,
+// and the wait for the peer too, unless the user's read deadline is earlier (that one never stops close_notify: a peer
 // denied it would take the end for a truncation); ctx's cancellation ends
 // both.
 func (c *ClientConnection) closeTLS(ctx context.Context, tc *tls.Conn) error {
@@ -83,6 +98,9 @@ func (c *ClientConnection) closeTLS(ctx context.Context, tc *tls.Conn) error {
 	writeBy, byCtx := ctx.Deadline()
 	if !byCtx {
 		writeBy = time.Now().Add(closeDrainTimeout)
+	}
+	if user, ok := c.closing.writeBound(); ok && user.Before(writeBy) {
+		writeBy = user
 	}
 	readBy := writeBy
 	if ns := c.closing.readDeadline.Load(); ns != 0 {
@@ -162,16 +180,25 @@ func (c *ClientConnection) closeBoundError(ctx context.Context, byCtx bool, dead
 	return newError(ErrorMisc, cerr, "close: the peer had not ended the connection when the context ended; what it still sent was discarded")
 }
 
-// SetDeadline sets the base connection's deadlines; the read deadline also
-// bounds Close's wait.
+// SetDeadline sets the base connection's deadlines; they also bound
+// Close's wait and close_notify.
 func (c *ClientConnection) SetDeadline(t time.Time) error {
-	c.closing.noteReadDeadline(t)
+	noteDeadline(&c.closing.readDeadline, t)
+	noteDeadline(&c.closing.writeDeadline, t)
 	return c.base.SetDeadline(t)
 }
 
 // SetReadDeadline sets the base connection's read deadline, which also
 // bounds Close's wait.
 func (c *ClientConnection) SetReadDeadline(t time.Time) error {
-	c.closing.noteReadDeadline(t)
+	noteDeadline(&c.closing.readDeadline, t)
 	return c.base.SetReadDeadline(t)
+}
+
+// SetWriteDeadline sets the base connection's write deadline, which also
+// bounds the close_notify that CloseWrite and Close send (crypto/tls would
+// give it five seconds of its own).
+func (c *ClientConnection) SetWriteDeadline(t time.Time) error {
+	noteDeadline(&c.closing.writeDeadline, t)
+	return c.base.SetWriteDeadline(t)
 }
