@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"testing"
 	"time"
 
@@ -71,8 +72,12 @@ func TestDialerHTTPCloseIdle(t *testing.T) {
 			t.Cleanup(tr.CloseIdleConnections)
 			_, port, _ := net.SplitHostPort(addr)
 			url := "https://localhost:" + port + "/"
+			var conn *ClientConnection
+			trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+				conn = info.Conn.(*ClientConnection)
+			}}
 			for range 3 { // one connection, used in turn, then idle
-				req, _ := http.NewRequestWithContext(context.Background(), "GET", url, nil)
+				req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", url, nil)
 				resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
 				if err != nil {
 					t.Fatal(err)
@@ -81,6 +86,16 @@ func TestDialerHTTPCloseIdle(t *testing.T) {
 				resp.Body.Close()
 				if err != nil || string(body) != "ok" {
 					t.Fatalf("body %q, %v", body, err)
+				}
+			}
+			// net/http puts the connection back among the idle ones just
+			// before its readLoop reads again: wait for that Read, the state
+			// of every idle connection this test is about. (Closed inside
+			// that window, a connection to a server that never answers
+			// close_notify waits out Close's bound.)
+			for deadline := time.Now().Add(5 * time.Second); conn.closing.busy.Load() == 0; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("net/http's readLoop never read from the idle connection")
 				}
 			}
 			start := time.Now()
