@@ -435,19 +435,7 @@ func TestFlagsAgainstGIO(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, python, filepath.Join("testdata", "gio", "verify_chain.py"), dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("GIO: %v\n%s", err, out)
-	}
-	gio := map[string]CertificateFlags{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		name, num, ok := strings.Cut(line, "\t")
-		n, err := strconv.ParseUint(num, 10, 32)
-		if !ok || err != nil {
-			t.Fatalf("GIO printed %q", line)
-		}
-		gio[name] = CertificateFlags(n)
-	}
+	gio := gioVerifyChain(ctx, t, python, dir)
 	db, err := NewFileDatabase(anchorsPath)
 	if err != nil {
 		t.Fatal(err)
@@ -470,4 +458,24 @@ func TestFlagsAgainstGIO(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gioVerifyChain runs testdata/gio/verify_chain.py on dir with GIO's own file
+// database and returns the flags GIO gave each case, by name.
+func gioVerifyChain(ctx context.Context, t *testing.T, python, dir string) map[string]CertificateFlags {
+	t.Helper()
+	out, err := exec.CommandContext(ctx, python, filepath.Join("testdata", "gio", "verify_chain.py"), dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("GIO: %v\n%s", err, out)
+	}
+	gio := map[string]CertificateFlags{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		name, num, ok := strings.Cut(line, "\t")
+		n, err := strconv.ParseUint(num, 10, 32)
+		if !ok || err != nil {
+			t.Fatalf("GIO printed %q", line)
+		}
+		gio[name] = CertificateFlags(n)
+	}
+	return gio
 }

@@ -7,8 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -85,19 +83,7 @@ func TestIdentityFormsAgainstGIO(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, python, filepath.Join("testdata", "gio", "verify_chain.py"), dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("GIO: %v\n%s", err, out)
-	}
-	gio := map[string]CertificateFlags{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		name, num, ok := strings.Cut(line, "\t")
-		n, err := strconv.ParseUint(num, 10, 32)
-		if !ok || err != nil {
-			t.Fatalf("GIO printed %q", line)
-		}
-		gio[name] = CertificateFlags(n)
-	}
+	gio := gioVerifyChain(ctx, t, python, dir)
 	db, err := NewFileDatabase(anchorsPath)
 	if err != nil {
 		t.Fatal(err)
