@@ -115,7 +115,10 @@ func (c *Certificate) IsSame(other *Certificate) bool {
 // checked (no CertificateBadIdentity), and with a nil trustedCA the chain is
 // not checked against any anchor (CertificateUnknownCA is never set, as
 // GIO documents). Every other flag applies as for Database.VerifyChain, but
-// no extended key usage is required, since no purpose is given.
+// no extended key usage is required, since no purpose is given. With a
+// trustedCA, a chain our checks accept must also be accepted by
+// crypto/x509 with trustedCA as its root; its refusal becomes a flag as for
+// the databases giotls makes (see SECURITY.md).
 func (c *Certificate) Verify(identity Connectable, trustedCA *Certificate) CertificateFlags {
 	if c == nil || c.cert == nil {
 		return CertificateUnknownCA | CertificateBadIdentity
@@ -131,7 +134,14 @@ func (c *Certificate) Verify(identity Connectable, trustedCA *Certificate) Certi
 	res, _ := verify.Verify(context.Background(), opts)
 	flags := CertificateFlags(res.Flags)
 	if trustedCA == nil {
-		flags &^= CertificateUnknownCA
+		return flags &^ CertificateUnknownCA
+	}
+	if flags == 0 {
+		// Never more lenient than crypto/x509 (SECURITY.md): what our
+		// checks accept, it must accept too, with trustedCA as the root.
+		// It needs one, so a nil trustedCA is ours alone.
+		o := newX509Opinion(anchors, false)
+		flags, _ = o.secondOpinion(context.Background(), 0, c.chain(), opts.Identity, "", time.Now())
 	}
 	return flags
 }
