@@ -1,0 +1,412 @@
+package pkcs11
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"sync"
+
+	"github.com/giotls/giotls"
+	"github.com/miekg/pkcs11"
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// maxPINTries is how many PINs Unlock asks for before giving up, as the
+// core does for an encrypted key; the token may lock sooner, and says so
+// with CKF_USER_PIN_FINAL_TRY.
+const maxPINTries = 3
+
+// Key is a private key on a PKCS#11 token: a crypto.Signer whose
+// signatures the token makes (the key never leaves it) and a
+// giotls.KeyUnlocker that logs in to the token, asking the connection's
+// Interaction for the PIN. It holds a session on the token and a
+// reference to the loaded module until Close. Its methods are safe for
+// concurrent use: signatures are serialised on its session (PKCS#11
+// sessions are single-threaded).
+type Key struct {
+	mod    *module
+	slot   uint
+	label  string // the token's, for the PIN prompt
+	uri    *URI   // the key's URI
+	pub    crypto.PublicKey
+	pin    string // from pin-value or pin-source
+	hasPIN bool
+
+	turn chan struct{} // held by the Unlock that logs in, so two never ask at once
+
+	mu      sync.Mutex // guards what follows and every use of session
+	session pkcs11.SessionHandle
+	handle  pkcs11.ObjectHandle
+	found   bool // handle is the key (found after login)
+	closed  bool
+}
+
+// Public returns the certificate's public key, which the token's private
+// key is checked against when it is found (see Unlock).
+func (k *Key) Public() crypto.PublicKey { return k.pub }
+
+// Close closes the key's session and releases the module, finalising it
+// with its last user. Signatures after Close fail.
+func (k *Key) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return nil
+	}
+	k.closed = true
+	err := k.mod.ctx.CloseSession(k.session)
+	if rerr := k.mod.release(); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// Unlock logs in to the token as its user, if it needs a login and the
+// application has not logged in yet, and finds the private key (private
+// objects are invisible before login). The PIN is the URI's pin-value or
+// pin-source (RFC 7512, section 2.3: used without asking); otherwise it is
+// asked through interaction, with giotls.PasswordPKCS11User, PasswordRetry
+// after a wrong PIN, and PasswordManyTries and PasswordFinalTry when the
+// token sets CKF_USER_PIN_COUNT_LOW and CKF_USER_PIN_FINAL_TRY. A refused
+// request, a nil interaction, maxPINTries wrong PINs and a locked PIN give
+// a *giotls.Error matching giotls.ErrBadCertificatePassword; a done ctx,
+// ctx.Err(). A PKCS#11 call itself cannot be interrupted: ctx is checked
+// between them and while waiting for another Unlock.
+func (k *Key) Unlock(ctx context.Context, interaction giotls.Interaction) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	select {
+	case k.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-k.turn }()
+	need, err := k.needsLogin()
+	if err != nil {
+		return err
+	}
+	if need {
+		if err := k.login(ctx, interaction); err != nil {
+			return err
+		}
+	}
+	return k.findKey()
+}
+
+// needsLogin reports whether the token wants a login this application has
+// not made (the login state is the application's, for all its sessions).
+func (k *Key) needsLogin() (bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return false, errClosed
+	}
+	ti, err := k.mod.ctx.GetTokenInfo(k.slot)
+	if err != nil {
+		return false, tokenError(giotls.ErrorMisc, err, "reading the token %q", k.label)
+	}
+	if ti.Flags&pkcs11.CKF_LOGIN_REQUIRED == 0 {
+		return false, nil
+	}
+	si, err := k.mod.ctx.GetSessionInfo(k.session)
+	if err != nil {
+		return false, tokenError(giotls.ErrorMisc, err, "reading the session on the token %q", k.label)
+	}
+	switch si.State {
+	case pkcs11.CKS_RO_USER_FUNCTIONS, pkcs11.CKS_RW_USER_FUNCTIONS:
+		return false, nil
+	}
+	return true, nil
+}
+
+var errClosed = &giotls.Error{Code: giotls.ErrorMisc, Message: "pkcs11: the key was closed"}
+
+// login logs in with the URI's PIN, or with PINs asked through
+// interaction.
+func (k *Key) login(ctx context.Context, interaction giotls.Interaction) error {
+	if k.hasPIN {
+		switch err := k.tryPIN(k.pin); {
+		case errors.Is(err, pkcs11.Error(pkcs11.CKR_PIN_INCORRECT)):
+			return tokenError(giotls.ErrorBadCertificatePassword, nil, "the PIN of the URI is wrong for the token %q", k.label)
+		case err != nil:
+			return err
+		}
+		return nil
+	}
+	if interaction == nil {
+		return tokenError(giotls.ErrorBadCertificatePassword, nil, "the token %q needs its PIN and there is no Interaction to ask for it", k.label)
+	}
+	p := &giotls.Password{Description: fmt.Sprintf("PIN for the token %q", k.label)}
+	for try := 1; try <= maxPINTries; try++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		flags, err := k.pinFlags(try)
+		if err != nil {
+			return err
+		}
+		p.Flags, p.Warning = flags, pinWarning(flags)
+		p.SetValue(nil)
+		res, err := interaction.AskPassword(ctx, p)
+		switch res {
+		case giotls.InteractionHandled:
+		case giotls.InteractionFailed:
+			if err == nil {
+				err = errors.New("the interaction failed")
+			}
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+				return err
+			}
+			return tokenError(giotls.ErrorBadCertificatePassword, err, "no PIN for the token %q", k.label)
+		default:
+			return tokenError(giotls.ErrorBadCertificatePassword, nil, "no PIN was given for the token %q", k.label)
+		}
+		err = k.tryPIN(string(p.Value()))
+		if !errors.Is(err, pkcs11.Error(pkcs11.CKR_PIN_INCORRECT)) {
+			return err
+		}
+	}
+	return tokenError(giotls.ErrorBadCertificatePassword, nil, "wrong PIN for the token %q, %d tries", k.label, maxPINTries)
+}
+
+// pinFlags returns the flags of the try-th PIN request (1-based), from the
+// token's own count where it keeps one (PKCS#11 v2.40, CK_TOKEN_INFO). A
+// locked PIN is an error: asking would be pointless.
+func (k *Key) pinFlags(try int) (giotls.PasswordFlags, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return 0, errClosed
+	}
+	ti, err := k.mod.ctx.GetTokenInfo(k.slot)
+	if err != nil {
+		return 0, tokenError(giotls.ErrorMisc, err, "reading the token %q", k.label)
+	}
+	if ti.Flags&pkcs11.CKF_USER_PIN_LOCKED != 0 {
+		return 0, tokenError(giotls.ErrorBadCertificatePassword, nil, "the PIN of the token %q is locked", k.label)
+	}
+	f := giotls.PasswordPKCS11User
+	if try > 1 {
+		f |= giotls.PasswordRetry
+	}
+	if ti.Flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0 {
+		f |= giotls.PasswordManyTries
+	}
+	if ti.Flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0 {
+		f |= giotls.PasswordFinalTry
+	}
+	return f, nil
+}
+
+func pinWarning(f giotls.PasswordFlags) string {
+	switch {
+	case f&giotls.PasswordFinalTry != 0:
+		return "This is the last chance to enter the PIN correctly before the token is locked."
+	case f&giotls.PasswordManyTries != 0:
+		return "Several PINs were wrong: the token will be locked after further failures."
+	case f&giotls.PasswordRetry != 0:
+		return "The PIN was wrong."
+	}
+	return ""
+}
+
+// tryPIN logs in with pin. It returns the PKCS#11 error CKR_PIN_INCORRECT
+// as it is, for the caller to ask again.
+func (k *Key) tryPIN(pin string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return errClosed
+	}
+	err := k.mod.ctx.Login(k.session, pkcs11.CKU_USER, pin)
+	switch {
+	case err == nil, errors.Is(err, pkcs11.Error(pkcs11.CKR_USER_ALREADY_LOGGED_IN)):
+		return nil
+	case errors.Is(err, pkcs11.Error(pkcs11.CKR_PIN_INCORRECT)):
+		return err
+	case errors.Is(err, pkcs11.Error(pkcs11.CKR_PIN_LOCKED)):
+		return tokenError(giotls.ErrorBadCertificatePassword, err, "the PIN of the token %q is locked", k.label)
+	}
+	return tokenError(giotls.ErrorBadCertificatePassword, err, "logging in to the token %q", k.label)
+}
+
+// findKey finds the one private key the URI names, once, and checks it
+// is the certificate's: the same key type and, for RSA, the same modulus.
+func (k *Key) findKey() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return errClosed
+	}
+	if k.found {
+		return nil
+	}
+	ctx := k.mod.ctx
+	objs, err := findObjects(ctx, k.session, pkcs11.CKO_PRIVATE_KEY, k.uri)
+	if err != nil {
+		return tokenError(giotls.ErrorMisc, err, "searching the token %q for %s", k.label, describe(k.uri))
+	}
+	switch {
+	case len(objs) == 0:
+		return tokenError(giotls.ErrorBadCertificate, nil, "no private key on the token %q matches %s", k.label, describe(k.uri))
+	case len(objs) > 1:
+		return tokenError(giotls.ErrorBadCertificate, nil, "several private keys on the token %q match %s", k.label, describe(k.uri))
+	}
+	typ, err := attribute(ctx, k.session, objs[0], pkcs11.CKA_KEY_TYPE)
+	if err != nil {
+		return tokenError(giotls.ErrorMisc, err, "reading the key type of %s", describe(k.uri))
+	}
+	kt := ulong(typ)
+	switch pub := k.pub.(type) {
+	case *rsa.PublicKey:
+		if kt != pkcs11.CKK_RSA {
+			return tokenError(giotls.ErrorBadCertificate, nil, "the key %s is not an RSA key, as the certificate's is", describe(k.uri))
+		}
+		n, err := attribute(ctx, k.session, objs[0], pkcs11.CKA_MODULUS)
+		if err != nil {
+			return tokenError(giotls.ErrorMisc, err, "reading the modulus of %s", describe(k.uri))
+		}
+		if new(big.Int).SetBytes(n).Cmp(pub.N) != 0 {
+			return tokenError(giotls.ErrorBadCertificate, nil, "the key %s does not match the certificate", describe(k.uri))
+		}
+	case *ecdsa.PublicKey:
+		if kt != pkcs11.CKK_EC {
+			return tokenError(giotls.ErrorBadCertificate, nil, "the key %s is not an EC key, as the certificate's is", describe(k.uri))
+		}
+	}
+	k.handle, k.found = objs[0], true
+	return nil
+}
+
+// ulong reads a CK_ULONG attribute value, in the platform's byte order.
+func ulong(b []byte) uint {
+	switch len(b) {
+	case 8:
+		return uint(binary.NativeEndian.Uint64(b))
+	case 4:
+		return uint(binary.NativeEndian.Uint32(b))
+	}
+	return ^uint(0) // no key type has this value
+}
+
+// Sign signs digest on the token: RSASSA-PKCS1-v1_5 (CKM_RSA_PKCS over the
+// DigestInfo, RFC 8017 section 9.2) or RSASSA-PSS (CKM_RSA_PKCS_PSS, which
+// TLS 1.3 requires) for RSA keys as opts says, and ECDSA (CKM_ECDSA) for
+// EC keys, whose r||s result is returned as the ASN.1 structure TLS sends
+// (RFC 5480, section 2.2; RFC 8446, section 4.2.3). The key must have been
+// unlocked (Unlock; the connection calls it).
+func (k *Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	mech, input, err := k.mechanism(digest, opts)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	switch {
+	case k.closed:
+		return nil, errClosed
+	case !k.found:
+		return nil, tokenError(giotls.ErrorBadCertificatePassword, nil, "the key %s is locked: Unlock it first", describe(k.uri))
+	}
+	ctx := k.mod.ctx
+	if err := ctx.SignInit(k.session, []*pkcs11.Mechanism{mech}, k.handle); err != nil {
+		return nil, k.signError(err)
+	}
+	sig, err := ctx.Sign(k.session, input)
+	if err != nil {
+		return nil, k.signError(err)
+	}
+	if _, ok := k.pub.(*ecdsa.PublicKey); ok {
+		return ecdsaASN1(sig)
+	}
+	return sig, nil
+}
+
+// signError reports a failed signature; a token that logged out (it was
+// removed, or another program logged out) makes the next Unlock log in
+// again.
+func (k *Key) signError(err error) error {
+	if errors.Is(err, pkcs11.Error(pkcs11.CKR_USER_NOT_LOGGED_IN)) {
+		k.found = false
+	}
+	return tokenError(giotls.ErrorMisc, err, "signing with %s on the token %q", describe(k.uri), k.label)
+}
+
+// DigestInfo prefixes of RFC 8017, section 9.2, note 1: the DER of
+// DigestInfo up to the digest.
+var digestInfoPrefix = map[crypto.Hash][]byte{
+	crypto.SHA1:    {0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14},
+	crypto.SHA224:  {0x30, 0x2d, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04, 0x05, 0x00, 0x04, 0x1c},
+	crypto.SHA256:  {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20},
+	crypto.SHA384:  {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30},
+	crypto.SHA512:  {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40},
+	crypto.MD5SHA1: {}, // TLS 1.0 and 1.1: no DigestInfo (RFC 4346, section 7.4.8)
+}
+
+// PSS parameters: the hash mechanisms and MGF1 functions (PKCS#11 v2.40,
+// section 2.1.14).
+var pssHashes = map[crypto.Hash][2]uint{
+	crypto.SHA256: {pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA256},
+	crypto.SHA384: {pkcs11.CKM_SHA384, pkcs11.CKG_MGF1_SHA384},
+	crypto.SHA512: {pkcs11.CKM_SHA512, pkcs11.CKG_MGF1_SHA512},
+}
+
+// mechanism returns the mechanism and the input that sign digest as opts
+// asks.
+func (k *Key) mechanism(digest []byte, opts crypto.SignerOpts) (*pkcs11.Mechanism, []byte, error) {
+	h := opts.HashFunc()
+	if h != 0 && len(digest) != h.Size() {
+		return nil, nil, fmt.Errorf("pkcs11: the digest is %d bytes, %v makes %d", len(digest), h, h.Size())
+	}
+	switch pub := k.pub.(type) {
+	case *rsa.PublicKey:
+		if pss, ok := opts.(*rsa.PSSOptions); ok {
+			p, ok := pssHashes[h]
+			if !ok {
+				return nil, nil, fmt.Errorf("pkcs11: RSA-PSS with %v is not supported", h)
+			}
+			salt := pss.SaltLength
+			switch salt {
+			case rsa.PSSSaltLengthEqualsHash, rsa.PSSSaltLengthAuto: // Auto: any length verifies
+				salt = h.Size()
+			}
+			if salt < 0 || salt > (pub.N.BitLen()-1+7)/8-h.Size()-2 {
+				return nil, nil, fmt.Errorf("pkcs11: RSA-PSS salt length %d does not fit the key", salt)
+			}
+			return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_PSS, pkcs11.NewPSSParams(p[0], p[1], uint(salt))), digest, nil
+		}
+		prefix, ok := digestInfoPrefix[h]
+		if !ok {
+			return nil, nil, fmt.Errorf("pkcs11: RSA PKCS #1 v1.5 with %v is not supported", h)
+		}
+		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), append(append([]byte(nil), prefix...), digest...), nil
+	case *ecdsa.PublicKey:
+		return pkcs11.NewMechanism(pkcs11.CKM_ECDSA, nil), digest, nil
+	}
+	return nil, nil, fmt.Errorf("pkcs11: unsupported public key type %T", k.pub)
+}
+
+// ecdsaASN1 turns PKCS#11's ECDSA signature, r and s big-endian of equal
+// length (PKCS#11 v2.40, section 2.3.1), into the DER SEQUENCE of two
+// INTEGERs that X.509 and TLS use.
+func ecdsaASN1(sig []byte) ([]byte, error) {
+	if len(sig) == 0 || len(sig)%2 != 0 {
+		return nil, fmt.Errorf("pkcs11: the token returned an ECDSA signature of %d bytes", len(sig))
+	}
+	r := new(big.Int).SetBytes(sig[:len(sig)/2])
+	s := new(big.Int).SetBytes(sig[len(sig)/2:])
+	var b cryptobyte.Builder
+	b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1BigInt(r)
+		b.AddASN1BigInt(s)
+	})
+	return b.Bytes()
+}
