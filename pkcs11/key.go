@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -239,7 +240,7 @@ func (k *Key) tryPIN(pin string) error {
 }
 
 // findKey finds the one private key the URI names, once, and checks it
-// is the certificate's: the same key type and, for RSA, the same modulus.
+// is the certificate's.
 func (k *Key) findKey() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -265,24 +266,36 @@ func (k *Key) findKey() error {
 		return tokenError(giotls.ErrorMisc, err, "reading the key type of %s", describe(k.uri))
 	}
 	kt := ulong(typ)
-	switch pub := k.pub.(type) {
+	switch k.pub.(type) {
 	case *rsa.PublicKey:
 		if kt != pkcs11.CKK_RSA {
 			return tokenError(giotls.ErrorBadCertificate, nil, "the key %s is not an RSA key, as the certificate's is", describe(k.uri))
-		}
-		n, err := attribute(ctx, k.session, objs[0], pkcs11.CKA_MODULUS)
-		if err != nil {
-			return tokenError(giotls.ErrorMisc, err, "reading the modulus of %s", describe(k.uri))
-		}
-		if new(big.Int).SetBytes(n).Cmp(pub.N) != 0 {
-			return tokenError(giotls.ErrorBadCertificate, nil, "the key %s does not match the certificate", describe(k.uri))
 		}
 	case *ecdsa.PublicKey:
 		if kt != pkcs11.CKK_EC {
 			return tokenError(giotls.ErrorBadCertificate, nil, "the key %s is not an EC key, as the certificate's is", describe(k.uri))
 		}
 	}
-	k.handle, k.found = objs[0], true
+	// The key must be the certificate's, or every handshake would fail at
+	// the server: one signature, checked with the certificate's key, says
+	// so here (a private key object need not hold its public half).
+	digest := sha256.Sum256([]byte("giotls pkcs11 key check"))
+	k.handle = objs[0]
+	sig, err := k.signLocked(digest[:], crypto.SHA256)
+	if err != nil {
+		return err
+	}
+	var ok bool
+	switch pub := k.pub.(type) {
+	case *rsa.PublicKey:
+		ok = rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig) == nil
+	case *ecdsa.PublicKey:
+		ok = ecdsa.VerifyASN1(pub, digest[:], sig)
+	}
+	if !ok {
+		return tokenError(giotls.ErrorBadCertificate, nil, "the key %s does not match the certificate", describe(k.uri))
+	}
+	k.found = true
 	return nil
 }
 
@@ -304,10 +317,6 @@ func ulong(b []byte) uint {
 // (RFC 5480, section 2.2; RFC 8446, section 4.2.3). The key must have been
 // unlocked (Unlock; the connection calls it).
 func (k *Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	mech, input, err := k.mechanism(digest, opts)
-	if err != nil {
-		return nil, err
-	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	switch {
@@ -315,6 +324,15 @@ func (k *Key) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, 
 		return nil, errClosed
 	case !k.found:
 		return nil, tokenError(giotls.ErrorBadCertificatePassword, nil, "the key %s is locked: Unlock it first", describe(k.uri))
+	}
+	return k.signLocked(digest, opts)
+}
+
+// signLocked signs with k.handle; k.mu is held.
+func (k *Key) signLocked(digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	mech, input, err := k.mechanism(digest, opts)
+	if err != nil {
+		return nil, err
 	}
 	ctx := k.mod.ctx
 	if err := ctx.SignInit(k.session, []*pkcs11.Mechanism{mech}, k.handle); err != nil {

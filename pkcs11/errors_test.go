@@ -1,0 +1,125 @@
+package pkcs11
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/giotls/giotls"
+	"github.com/giotls/giotls/internal/testpki"
+)
+
+// TestNewCertificateErrors: what cannot be found or loaded gives a
+// *giotls.Error saying which, never a panic or a certificate.
+func TestNewCertificateErrors(t *testing.T) {
+	tok := newToken(t, "giotls test", "1234")
+	ca := testpki.MustCA(t, "Token CA")
+	tok.clientIdentity(t, ca, testpki.ECDSAP256, "client")
+	// A key that is not the certificate's, under the certificate's label.
+	other, err := testpki.NewKey(testpki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok.importKey(t, other, "other", []byte{9})
+	rsaLeaf := ca.MustLeaf(t, "rsa cert", testpki.Key(testpki.RSA2048))
+	tok.writeCertificate(t, rsaLeaf.Cert, "rsa cert", []byte{8})
+	tok.writeCertificate(t, rsaLeaf.Cert, "twice", []byte{7})
+	tok.writeCertificate(t, rsaLeaf.Cert, "twice", []byte{6})
+	const cert = "pkcs11:token=giotls%20test;object=client;type=cert"
+	for _, tc := range []struct {
+		name, certURI, keyURI string
+		module                string
+		code                  giotls.ErrorCode
+		message               string // at unlock, when NewCertificate succeeds
+	}{
+		{"no module", cert, "", "/nonexistent/libnothing.so", giotls.ErrorBadCertificate, "no PKCS#11 module at"},
+		{"no module given", cert, "", "", giotls.ErrorBadCertificate, "Options.Module is empty"},
+		{"module-name", cert + "?module-name=softhsm2", "", "", giotls.ErrorBadCertificate, "module-name"},
+		{"two modules", cert + "?module-path=/a.so", "pkcs11:object=client?module-path=/b.so", softhsmModule, giotls.ErrorBadCertificate, "different modules"},
+		{"bad URI", "pkcs11:token=a b", "", softhsmModule, giotls.ErrorBadCertificate, "bad certificate URI"},
+		{"bad key URI", cert, "file:///key.pem", softhsmModule, giotls.ErrorBadCertificate, "bad private key URI"},
+		{"no token", "pkcs11:token=absent;object=client", "", softhsmModule, giotls.ErrorBadCertificate, "no token"},
+		{"other serial", "pkcs11:token=giotls%20test;serial=0;object=client", "", softhsmModule, giotls.ErrorBadCertificate, "no token"},
+		{"unknown attribute", cert + ";x-vendor=1", "", softhsmModule, giotls.ErrorBadCertificate, `"x-vendor" is not supported`},
+		{"library version", cert + ";library-version=999", "", softhsmModule, giotls.ErrorBadCertificate, "library attributes"},
+		{"no object", "pkcs11:token=giotls%20test;object=absent", "", softhsmModule, giotls.ErrorBadCertificate, "no certificate"},
+		{"several objects", "pkcs11:token=giotls%20test;object=twice", "", softhsmModule, giotls.ErrorBadCertificate, "several certificates"},
+		{"key type in cert URI", "pkcs11:token=giotls%20test;object=client;type=private", "", softhsmModule, giotls.ErrorBadCertificate, `type "private"`},
+		{"cert type in key URI", cert, cert, softhsmModule, giotls.ErrorBadCertificate, `type "cert"`},
+		{"no key", "pkcs11:token=giotls%20test;object=rsa%20cert", "", softhsmModule, giotls.ErrorBadCertificate, "no private key"},
+		{"several keys", cert, "pkcs11:token=giotls%20test", softhsmModule, giotls.ErrorBadCertificate, "several private keys"},
+		{"another key", cert, "pkcs11:token=giotls%20test;object=other", softhsmModule, giotls.ErrorBadCertificate, "does not match the certificate"},
+		{"wrong key type", "pkcs11:token=giotls%20test;object=rsa%20cert", "pkcs11:token=giotls%20test;object=client", softhsmModule, giotls.ErrorBadCertificate, "not an RSA key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := NewCertificate(context.Background(), tc.certURI, tc.keyURI, &Options{Module: tc.module})
+			if err == nil {
+				// Found: what is wrong shows when the key is looked for.
+				k, _ := keys.Load(c)
+				err = k.(*Key).Unlock(context.Background(), &pins{answers: []string{"1234"}})
+				if cerr := CloseCertificate(c); cerr != nil {
+					t.Errorf("CloseCertificate: %v", cerr)
+				}
+			}
+			var ge *giotls.Error
+			if !errors.As(err, &ge) || ge.Code != tc.code || !strings.Contains(err.Error(), tc.message) {
+				t.Fatalf("error = %v, want a %v *giotls.Error saying %q", err, tc.code, tc.message)
+			}
+		})
+	}
+	modules.mu.Lock()
+	defer modules.mu.Unlock()
+	if len(modules.m) != 0 {
+		t.Errorf("%d modules are still loaded after every certificate was closed", len(modules.m))
+	}
+}
+
+// TestKeyConcurrentAndClosed: many goroutines sign at once on one session
+// (serialised by the Key); after CloseCertificate the key refuses to sign
+// and the module is unloaded.
+func TestKeyConcurrentAndClosed(t *testing.T) {
+	cert, key, _ := openTokenKey(t, testpki.ECDSAP256, "")
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 8 {
+		wg.Go(func() {
+			if err := key.Unlock(context.Background(), &pins{answers: []string{"1234"}}); err != nil {
+				errs <- err
+				return
+			}
+			for range 10 {
+				if _, err := key.Sign(nil, hash(0, nil)[:32], noHash{32}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := CloseCertificate(cert); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := key.Sign(nil, make([]byte, 32), noHash{32}); !errors.Is(err, errClosed) {
+		t.Errorf("Sign after Close = %v, want the closed error", err)
+	}
+	if err := key.Unlock(context.Background(), nil); !errors.Is(err, errClosed) {
+		t.Errorf("Unlock after Close = %v, want the closed error", err)
+	}
+	modules.mu.Lock()
+	defer modules.mu.Unlock()
+	if len(modules.m) != 0 {
+		t.Errorf("the module is still loaded after its last key was closed")
+	}
+}
+
+// noHash signs a raw 32-byte digest (crypto.Hash 0: the ECDSA input as it is).
+type noHash struct{ size int }
+
+func (noHash) HashFunc() crypto.Hash { return 0 }
