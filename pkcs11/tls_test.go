@@ -210,3 +210,56 @@ func TestPINInURI(t *testing.T) {
 		})
 	}
 }
+
+// waiter is an Interaction that waits for the context it is given and
+// fails with its error, as a PIN dialog the user never answers.
+type waiter struct{ asked chan struct{} }
+
+func (w waiter) AskPassword(ctx context.Context, _ *giotls.Password) (giotls.InteractionResult, error) {
+	close(w.asked)
+	<-ctx.Done()
+	return giotls.InteractionFailed, ctx.Err()
+}
+
+func (waiter) RequestCertificate(context.Context, *giotls.ClientConnection) (giotls.InteractionResult, error) {
+	return giotls.InteractionUnhandled, nil
+}
+
+// TestPINRequestCancelled: a PIN request that is never answered ends with
+// the handshake's context (its deadline, or Close), and the handshake
+// returns that, not a password error.
+func TestPINRequestCancelled(t *testing.T) {
+	cert, _, leaf := openTokenKey(t, testpki.RSA2048, "")
+	srv := startSServer(t, "tls1_3", leaf.Issuer)
+	t.Run("deadline", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		w := waiter{make(chan struct{})}
+		err := srv.connect(t, cert, w).Handshake(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Handshake = %v, want context.DeadlineExceeded", err)
+		}
+	})
+	t.Run("Close", func(t *testing.T) {
+		w := waiter{make(chan struct{})}
+		c := srv.connect(t, cert, w)
+		done := make(chan error, 1)
+		go func() { done <- c.Handshake(context.Background()) }()
+		<-w.asked
+		c.Close()
+		select {
+		case err := <-done:
+			if err == nil || errors.Is(err, giotls.ErrBadCertificatePassword) {
+				t.Fatalf("Handshake after Close = %v, want the closed connection's error", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Close did not end the PIN request")
+		}
+	})
+	// NewCertificate with a done context does nothing.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := NewCertificate(ctx, "pkcs11:token=giotls%20test;object=client", "", &Options{Module: softhsmModule}); !errors.Is(err, context.Canceled) {
+		t.Errorf("NewCertificate with a cancelled context = %v", err)
+	}
+}
