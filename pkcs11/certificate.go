@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/x509"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
+	"weak"
 
 	"github.com/giotls/giotls"
 	"github.com/miekg/pkcs11"
@@ -30,8 +32,18 @@ type Options struct {
 const maxChain = 8
 
 // keys are the Keys of the certificates NewCertificate made, for
-// CloseCertificate.
-var keys sync.Map // *giotls.Certificate -> *Key
+// CloseCertificate, by weak pointer: the map does not keep a certificate
+// alive, and a cleanup closes the key of one that is collected.
+var keys sync.Map // weak.Pointer[giotls.Certificate] -> *Key
+
+// keyOf returns the Key of a certificate NewCertificate made.
+func keyOf(cert *giotls.Certificate) (*Key, bool) {
+	k, ok := keys.Load(weak.Make(cert))
+	if !ok {
+		return nil, false
+	}
+	return k.(*Key), true
+}
 
 // NewCertificate is GIO's g_tls_certificate_new_from_pkcs11_uris: the
 // certificate certURI names on a token (RFC 7512), its issuers if the token
@@ -45,8 +57,8 @@ var keys sync.Map // *giotls.Certificate -> *Key
 // with giotls.PasswordPKCS11User.
 //
 // The key keeps a session on the token and the module loaded until
-// CloseCertificate; a program that uses the certificate until it exits
-// need not call it. A bad URI, a missing module, token or object give a
+// CloseCertificate, or until the certificate is garbage collected (the
+// key's lifetime is its certificate's). A bad URI, a missing module, token or object give a
 // *giotls.Error (ErrorBadCertificate; ErrorMisc when the module fails).
 // ctx is checked between the PKCS#11 calls, which cannot be interrupted.
 func NewCertificate(ctx context.Context, certURI, keyURI string, opts *Options) (*giotls.Certificate, error) {
@@ -92,7 +104,9 @@ func NewCertificate(ctx context.Context, certURI, keyURI string, opts *Options) 
 		key.Close()
 		return nil, err
 	}
-	keys.Store(cert, key)
+	wp := weak.Make(cert)
+	keys.Store(wp, key)
+	runtime.AddCleanup(cert, func(wp weak.Pointer[giotls.Certificate]) { closeKey(wp) }, wp)
 	return cert, nil
 }
 
@@ -101,7 +115,14 @@ func NewCertificate(ctx context.Context, certURI, keyURI string, opts *Options) 
 // A handshake that needs the key afterwards fails. It does nothing for
 // other certificates.
 func CloseCertificate(cert *giotls.Certificate) error {
-	k, ok := keys.LoadAndDelete(cert)
+	if cert == nil {
+		return nil
+	}
+	return closeKey(weak.Make(cert))
+}
+
+func closeKey(wp weak.Pointer[giotls.Certificate]) error {
+	k, ok := keys.LoadAndDelete(wp)
 	if !ok {
 		return nil
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/giotls/giotls"
 	"github.com/giotls/giotls/internal/testpki"
@@ -58,8 +60,8 @@ func TestNewCertificateErrors(t *testing.T) {
 			c, err := NewCertificate(context.Background(), tc.certURI, tc.keyURI, &Options{Module: tc.module})
 			if err == nil {
 				// Found: what is wrong shows when the key is looked for.
-				k, _ := keys.Load(c)
-				err = k.(*Key).Unlock(context.Background(), &pins{answers: []string{"1234"}})
+				k, _ := keyOf(c)
+				err = k.Unlock(context.Background(), &pins{answers: []string{"1234"}})
 				if cerr := CloseCertificate(c); cerr != nil {
 					t.Errorf("CloseCertificate: %v", cerr)
 				}
@@ -123,3 +125,27 @@ func TestKeyConcurrentAndClosed(t *testing.T) {
 type noHash struct{ size int }
 
 func (noHash) HashFunc() crypto.Hash { return 0 }
+
+// TestKeyClosedWithCertificate: a certificate dropped without
+// CloseCertificate has its key closed and its module unloaded when it is
+// collected.
+func TestKeyClosedWithCertificate(t *testing.T) {
+	tok := newToken(t, "giotls test", "1234")
+	tok.clientIdentity(t, testpki.MustCA(t, "Token CA"), testpki.ECDSAP256, "client")
+	func() {
+		if _, err := NewCertificate(context.Background(), "pkcs11:token=giotls%20test;object=client", "", &Options{Module: softhsmModule}); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for range 100 {
+		runtime.GC()
+		modules.mu.Lock()
+		n := len(modules.m)
+		modules.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the module is still loaded after its only certificate was collected")
+}

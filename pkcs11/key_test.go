@@ -51,8 +51,8 @@ func openTokenKey(t *testing.T, keyType testpki.KeyType, query string) (*giotls.
 			t.Errorf("CloseCertificate: %v", err)
 		}
 	})
-	k, _ := keys.Load(cert)
-	return cert, k.(*Key), leaf
+	k, _ := keyOf(cert)
+	return cert, k, leaf
 }
 
 // TestSignOnToken: the key signs on the token with each scheme TLS uses,
