@@ -74,8 +74,9 @@ func (k *Key) Close() error {
 // objects are invisible before login). The PIN is the URI's pin-value or
 // pin-source (RFC 7512, section 2.3: used without asking); otherwise it is
 // asked through interaction, with giotls.PasswordPKCS11User, PasswordRetry
-// after a wrong PIN, and PasswordManyTries and PasswordFinalTry when the
-// token sets CKF_USER_PIN_COUNT_LOW and CKF_USER_PIN_FINAL_TRY. A refused
+// after a wrong PIN, PasswordManyTries and PasswordFinalTry when the token
+// sets CKF_USER_PIN_COUNT_LOW and CKF_USER_PIN_FINAL_TRY, and
+// PasswordFinalTry on the last of maxPINTries requests, as GIO does. A refused
 // request, a nil interaction, maxPINTries wrong PINs and a locked PIN give
 // a *giotls.Error matching giotls.ErrBadCertificatePassword; a done ctx,
 // ctx.Err(). A PKCS#11 call itself cannot be interrupted: ctx is checked
@@ -179,8 +180,9 @@ func (k *Key) login(ctx context.Context, interaction giotls.Interaction) error {
 }
 
 // pinFlags returns the flags of the try-th PIN request (1-based), from the
-// token's own count where it keeps one (PKCS#11 v2.40, CK_TOKEN_INFO). A
-// locked PIN is an error: asking would be pointless.
+// token's own count where it keeps one (PKCS#11 v2.40, CK_TOKEN_INFO), and
+// PasswordFinalTry on the last request Unlock makes. A locked PIN is an
+// error: asking would be pointless.
 func (k *Key) pinFlags(try int) (giotls.PasswordFlags, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -201,7 +203,9 @@ func (k *Key) pinFlags(try int) (giotls.PasswordFlags, error) {
 	if ti.Flags&pkcs11.CKF_USER_PIN_COUNT_LOW != 0 {
 		f |= giotls.PasswordManyTries
 	}
-	if ti.Flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0 {
+	// GIO (glib-networking's PIN callback) also marks its own last
+	// request final.
+	if ti.Flags&pkcs11.CKF_USER_PIN_FINAL_TRY != 0 || try == maxPINTries {
 		f |= giotls.PasswordFinalTry
 	}
 	return f, nil

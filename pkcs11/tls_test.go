@@ -161,8 +161,14 @@ func TestPINNotGiven(t *testing.T) {
 				!strings.Contains(err.Error(), tc.message) {
 				t.Fatalf("Handshake = %v, want ErrorCertificateRequired caused by ErrBadCertificatePassword (%q)", err, tc.message)
 			}
-			if p, ok := tc.interaction.(*pins); ok && len(p.flags) != tc.asked {
-				t.Errorf("asked %d times, want %d", len(p.flags), tc.asked)
+			if p, ok := tc.interaction.(*pins); ok {
+				if len(p.flags) != tc.asked {
+					t.Errorf("asked %d times, want %d", len(p.flags), tc.asked)
+				}
+				// The last of maxPINTries requests says so, as GIO's does.
+				if last := p.flags[len(p.flags)-1]; tc.asked == maxPINTries && last&giotls.PasswordFinalTry == 0 {
+					t.Errorf("the last request's flags %v lack PasswordFinalTry", last)
+				}
 			}
 			if strings.Contains(srv.proc.Output(), "CN=") && strings.Contains(srv.proc.Output(), leaf.Cert.Subject.CommonName) {
 				t.Error(srv.proc.Errorf("s_server saw the client certificate"))
