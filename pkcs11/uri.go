@@ -35,22 +35,10 @@ var (
 	}
 )
 
-// uriError is the error of a URI that cannot be parsed.
-func uriError(uri, format string, args ...any) error {
-	return fmt.Errorf("pkcs11: invalid PKCS#11 URI %q: %s", redact(uri), fmt.Sprintf(format, args...))
-}
-
-// redact hides a pin-value in uri, so that errors never print a PIN.
-func redact(uri string) string {
-	i := strings.Index(uri, "pin-value=")
-	if i < 0 {
-		return uri
-	}
-	end := strings.IndexByte(uri[i:], '&')
-	if end < 0 {
-		return uri[:i] + "pin-value=XXX"
-	}
-	return uri[:i] + "pin-value=XXX" + redact(uri[i+end:])
+// uriError is the error of a URI that cannot be parsed. It does not quote
+// the URI, whose query may hold a PIN.
+func uriError(format string, args ...any) error {
+	return fmt.Errorf("pkcs11: invalid PKCS#11 URI: %s", fmt.Sprintf(format, args...))
 }
 
 // ParseURI parses a PKCS#11 URI as RFC 7512 writes it:
@@ -64,29 +52,29 @@ func redact(uri string) string {
 func ParseURI(s string) (*URI, error) {
 	const scheme = "pkcs11:"
 	if len(s) < len(scheme) || !strings.EqualFold(s[:len(scheme)], scheme) {
-		return nil, uriError(s, "it does not start with %q", scheme)
+		return nil, uriError("it does not start with %q", scheme)
 	}
 	rest := s[len(scheme):]
 	path, query, hasQuery := strings.Cut(rest, "?")
 	u := &URI{}
 	var err error
-	if u.Path, err = parseAttributes(s, path, ";", pathAttributes, isPathChar); err != nil {
+	if u.Path, err = parseAttributes(path, ";", pathAttributes, isPathChar); err != nil {
 		return nil, err
 	}
 	if hasQuery {
-		if u.Query, err = parseAttributes(s, query, "&", queryAttributes, isQueryChar); err != nil {
+		if u.Query, err = parseAttributes(query, "&", queryAttributes, isQueryChar); err != nil {
 			return nil, err
 		}
 	}
 	_, src := u.Get("pin-source")
 	_, val := u.Get("pin-value")
 	if src && val {
-		return nil, uriError(s, "it has both pin-source and pin-value")
+		return nil, uriError("it has both pin-source and pin-value")
 	}
 	return u, nil
 }
 
-func parseAttributes(uri, part, sep string, known map[string]func(string) error, valid func(byte) bool) ([]Attribute, error) {
+func parseAttributes(part, sep string, known map[string]func(string) error, valid func(byte) bool) ([]Attribute, error) {
 	if part == "" {
 		return nil, nil
 	}
@@ -95,23 +83,26 @@ func parseAttributes(uri, part, sep string, known map[string]func(string) error,
 	for _, field := range strings.Split(part, sep) {
 		name, raw, ok := strings.Cut(field, "=")
 		if !ok {
-			return nil, uriError(uri, "attribute %q has no '='", field)
+			if sep == "&" { // a query attribute may be a mistyped PIN
+				return nil, uriError("a query attribute has no '='")
+			}
+			return nil, uriError("attribute %q has no '='", field)
 		}
 		if !isAttributeName(name) {
-			return nil, uriError(uri, "%q is not an attribute name", name)
+			return nil, uriError("%q is not an attribute name", name)
 		}
 		check, standard := known[name]
 		if standard && seen[name] {
-			return nil, uriError(uri, "attribute %q appears twice", name)
+			return nil, uriError("attribute %q appears twice", name)
 		}
 		seen[name] = true
 		value, err := unescape(raw, valid)
 		if err != nil {
-			return nil, uriError(uri, "attribute %q: %v", name, err)
+			return nil, uriError("attribute %q: %v", name, err)
 		}
 		if check != nil {
 			if err := check(value); err != nil {
-				return nil, uriError(uri, "attribute %q: %v", name, err)
+				return nil, uriError("attribute %q: %v", name, err)
 			}
 		}
 		out = append(out, Attribute{name, value})
