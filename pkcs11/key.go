@@ -386,14 +386,14 @@ var pssHashes = map[crypto.Hash][2]uint{
 func (k *Key) mechanism(digest []byte, opts crypto.SignerOpts) (*pkcs11.Mechanism, []byte, error) {
 	h := opts.HashFunc()
 	if h != 0 && len(digest) != h.Size() {
-		return nil, nil, fmt.Errorf("pkcs11: the digest is %d bytes, %v makes %d", len(digest), h, h.Size())
+		return nil, nil, tokenError(giotls.ErrorMisc, nil, "the digest is %d bytes, %v makes %d", len(digest), h, h.Size())
 	}
 	switch pub := k.pub.(type) {
 	case *rsa.PublicKey:
 		if pss, ok := opts.(*rsa.PSSOptions); ok {
 			p, ok := pssHashes[h]
 			if !ok {
-				return nil, nil, fmt.Errorf("pkcs11: RSA-PSS with %v is not supported", h)
+				return nil, nil, tokenError(giotls.ErrorMisc, nil, "RSA-PSS with %v is not supported", h)
 			}
 			salt := pss.SaltLength
 			switch salt {
@@ -401,19 +401,19 @@ func (k *Key) mechanism(digest []byte, opts crypto.SignerOpts) (*pkcs11.Mechanis
 				salt = h.Size()
 			}
 			if salt < 0 || salt > (pub.N.BitLen()-1+7)/8-h.Size()-2 {
-				return nil, nil, fmt.Errorf("pkcs11: RSA-PSS salt length %d does not fit the key", salt)
+				return nil, nil, tokenError(giotls.ErrorMisc, nil, "RSA-PSS salt length %d does not fit the key", salt)
 			}
 			return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_PSS, pkcs11.NewPSSParams(p[0], p[1], uint(salt))), digest, nil
 		}
 		prefix, ok := digestInfoPrefix[h]
 		if !ok {
-			return nil, nil, fmt.Errorf("pkcs11: RSA PKCS #1 v1.5 with %v is not supported", h)
+			return nil, nil, tokenError(giotls.ErrorMisc, nil, "RSA PKCS #1 v1.5 with %v is not supported", h)
 		}
 		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), append(append([]byte(nil), prefix...), digest...), nil
 	case *ecdsa.PublicKey:
 		return pkcs11.NewMechanism(pkcs11.CKM_ECDSA, nil), digest, nil
 	}
-	return nil, nil, fmt.Errorf("pkcs11: unsupported public key type %T", k.pub)
+	return nil, nil, tokenError(giotls.ErrorMisc, nil, "unsupported public key type %T", k.pub)
 }
 
 // ecdsaASN1 turns PKCS#11's ECDSA signature, r and s big-endian of equal
@@ -421,7 +421,7 @@ func (k *Key) mechanism(digest []byte, opts crypto.SignerOpts) (*pkcs11.Mechanis
 // INTEGERs that X.509 and TLS use.
 func ecdsaASN1(sig []byte) ([]byte, error) {
 	if len(sig) == 0 || len(sig)%2 != 0 {
-		return nil, fmt.Errorf("pkcs11: the token returned an ECDSA signature of %d bytes", len(sig))
+		return nil, tokenError(giotls.ErrorMisc, nil, "the token returned an ECDSA signature of %d bytes", len(sig))
 	}
 	r := new(big.Int).SetBytes(sig[:len(sig)/2])
 	s := new(big.Int).SetBytes(sig[len(sig)/2:])

@@ -130,7 +130,7 @@ func attribute(ctx *pkcs11.Ctx, s pkcs11.SessionHandle, o pkcs11.ObjectHandle, t
 		return nil, err
 	}
 	if len(attrs) != 1 {
-		return nil, fmt.Errorf("pkcs11: the module returned %d attributes for one", len(attrs))
+		return nil, tokenError(giotls.ErrorMisc, nil, "the module returned %d attributes for one", len(attrs))
 	}
 	return attrs[0].Value, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/giotls/giotls"
 )
 
 // Attribute is one name=value pair of a PKCS#11 URI, its value
@@ -38,10 +40,11 @@ var (
 // uriError is the error of a URI that cannot be parsed. It does not quote
 // the URI, whose query may hold a PIN.
 func uriError(format string, args ...any) error {
-	return fmt.Errorf("pkcs11: invalid PKCS#11 URI: %s", fmt.Sprintf(format, args...))
+	return tokenError(giotls.ErrorBadCertificate, nil, "invalid PKCS#11 URI: %s", fmt.Sprintf(format, args...))
 }
 
-// ParseURI parses a PKCS#11 URI as RFC 7512 writes it:
+// ParseURI parses a PKCS#11 URI as RFC 7512 writes it (an error is a
+// *giotls.Error with ErrorBadCertificate):
 // "pkcs11:" path attributes separated by ";", then optionally "?" and query
 // attributes separated by "&", values percent-encoded (section 2.3). An
 // attribute name is case-sensitive; a standard attribute appears at most

@@ -1,9 +1,12 @@
 package pkcs11
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/giotls/giotls"
 )
 
 func TestParseURI(t *testing.T) {
@@ -68,8 +71,9 @@ func TestParseURI(t *testing.T) {
 		t.Run(tc.in, func(t *testing.T) {
 			u, err := ParseURI(tc.in)
 			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("ParseURI = %v, %v; want an error with %q", u, err, tc.err)
+				var ge *giotls.Error
+				if !errors.As(err, &ge) || ge.Code != giotls.ErrorBadCertificate || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("ParseURI = %v, %v; want a bad-certificate *giotls.Error with %q", u, err, tc.err)
 				}
 				return
 			}
@@ -122,6 +126,9 @@ func FuzzParseURI(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		u, err := ParseURI(s)
 		if err != nil {
+			if !errors.Is(err, giotls.ErrBadCertificate) {
+				t.Fatalf("ParseURI error %v is not ErrBadCertificate", err)
+			}
 			return
 		}
 		again, err := ParseURI(u.String())
