@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -148,4 +150,34 @@ func TestKeyClosedWithCertificate(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("the module is still loaded after its only certificate was collected")
+}
+
+// TestURIMatchesToken: every path attribute that describes the library,
+// slot and token selects it when it has the token's value (RFC 7512,
+// section 2.3), and a pin-source given as a file:// URI is read.
+func TestURIMatchesToken(t *testing.T) {
+	tok := newToken(t, "giotls test", "1234")
+	tok.clientIdentity(t, testpki.MustCA(t, "Token CA"), testpki.ECDSAP256, "client")
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	if err := os.WriteFile(pinFile, []byte("1234"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{
+		"library-manufacturer=SoftHSM;library-version=2.6",
+		"library-description=Implementation%20of%20PKCS11",
+		"manufacturer=SoftHSM%20project;model=SoftHSM%20v2",
+		"slot-manufacturer=SoftHSM%20project",
+	} {
+		t.Run(path, func(t *testing.T) {
+			c, err := NewCertificate(context.Background(), "pkcs11:token=giotls%20test;object=client;"+path+"?pin-source=file://"+pinFile, "", &Options{Module: softhsmModule})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer CloseCertificate(c)
+			k, _ := keyOf(c)
+			if err := k.Unlock(context.Background(), nil); err != nil {
+				t.Fatalf("Unlock with the pin-source: %v", err)
+			}
+		})
+	}
 }
