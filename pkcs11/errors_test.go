@@ -162,8 +162,10 @@ func TestURIMatchesToken(t *testing.T) {
 	if err := os.WriteFile(pinFile, []byte("1234"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The library's version is the package's major.minor ("2.6.1": 2.6).
+	version := strings.Join(strings.SplitN(strings.TrimSpace(run(t, "softhsm2-util", "--version")), ".", 3)[:2], ".")
 	for _, path := range []string{
-		"library-manufacturer=SoftHSM;library-version=2.6",
+		"library-manufacturer=SoftHSM;library-version=" + version,
 		"library-description=Implementation%20of%20PKCS11",
 		"manufacturer=SoftHSM%20project;model=SoftHSM%20v2",
 		"slot-manufacturer=SoftHSM%20project",
