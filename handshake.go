@@ -289,6 +289,9 @@ func (hs *handshakeState) getClientCertificate(cri *tls.CertificateRequestInfo) 
 			return nil, err
 		}
 	}
+	if err := hs.unlockKey(cert); err != nil {
+		return nil, err
+	}
 	tc, err := cert.tlsCertificate()
 	if err != nil {
 		return nil, err

@@ -26,6 +26,11 @@ const (
 	PasswordRetry     PasswordFlags = 1 << 1 // an earlier password was wrong
 	PasswordManyTries PasswordFlags = 1 << 2 // several wrong passwords were given
 	PasswordFinalTry  PasswordFlags = 1 << 3 // a wrong password now ends the attempt
+
+	// The PKCS#11 flags (GIO 2.70) say which PIN of a token is asked for.
+	PasswordPKCS11User            PasswordFlags = 1 << 4 // the user PIN (CKU_USER)
+	PasswordPKCS11SecurityOfficer PasswordFlags = 1 << 5 // the security officer PIN (CKU_SO)
+	PasswordPKCS11ContextSpecific PasswordFlags = 1 << 6 // a PIN for one operation (CKU_CONTEXT_SPECIFIC)
 )
 
 // Password is GIO's GTlsPassword: a request for a password and its answer.
