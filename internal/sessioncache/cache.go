@@ -116,6 +116,7 @@ type Cache struct {
 	byState  map[*tls.ClientSessionState]*item
 	lru      bucket // sentinel: lru.next is the most recently used
 	sessions int
+	epochs   map[string]*epoch // keys of SharedCaches over c (shared.go)
 }
 
 // New returns an empty cache.
