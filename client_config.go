@@ -114,6 +114,19 @@ const verifyBound = time.Minute
 // tls.ConnectionState has DidResume and the peer certificates, not the
 // flags), and Close cancelling a verification or an Interaction in progress.
 //
+// FTP over TLS with jlaffaye/ftp, against a server that requires the data
+// connections to resume the control connection's session (vsftpd's
+// require_ssl_reuse): on TLS 1.2 every data connection resumes, the ticket
+// being reusable. On TLS 1.3 a download reads the ticket the server sends
+// after resuming, so the next one resumes too; an upload's data connection
+// is closed by the library after writing, without reading, so that ticket is
+// lost, and the unread bytes make the kernel reset the connection, which can
+// cut the upload short (the server answers 426, which the library returns).
+// Tickets being single use, once the control connection's tickets (two from
+// OpenSSL) are spent by uploads the next data connection cannot resume and
+// the server refuses it. Cap such a backend at TLS 1.2
+// (BackendOptions.MaxVersion) for sessions with more uploads than that.
+//
 // It fails with ErrorMisc for a ServerName that is no host name or address
 // and for the backend's versions when they cannot be offered.
 func (b *Backend) ClientConfig(o ClientConfigOptions) (*tls.Config, error) {
