@@ -51,6 +51,9 @@ type entry struct {
 type lineage struct {
 	cache *Cache // nil: stored in no cache
 	key   string
+	// handed is set (under cache.mu) when take hands out one of its
+	// sessions: a SharedCache epoch that was resumed (shared.go).
+	handed bool
 
 	// loose holds, when cache is nil, the chain's latest sessions (oldest
 	// first, at most a key's queue): with no cache to find them in, a copy
@@ -243,6 +246,9 @@ func (c *Cache) take(key string) *item {
 	if b.prev != nil { // not emptied by remove
 		c.unlink(b)
 		c.pushFront(b)
+	}
+	if found != nil {
+		found.lin.handed = true
 	}
 	return found
 }

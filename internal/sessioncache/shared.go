@@ -40,11 +40,11 @@ type SharedCache struct {
 	der [][]byte
 }
 
-// epoch is one key's current dating of sessions (see [SharedCache]).
+// epoch is one key's current dating of sessions (see [SharedCache]); its
+// lineage's handed says whether Get handed one of them out.
 type epoch struct {
-	lin    *lineage
-	born   time.Time
-	handed bool // a session of it was handed out by Get
+	lin  *lineage
+	born time.Time
 }
 
 // NewSharedCache returns the shared adapter over c for a config sending the
@@ -61,15 +61,10 @@ func (s *SharedCache) key(k string) string { return Key("config/"+k, s.der) }
 // the TLS 1.2 state.
 func (s *SharedCache) Get(k string) (*tls.ClientSessionState, bool) {
 	key := s.key(k)
-	it := s.c.take(key)
+	it := s.c.take(key) // marks its lineage handed, in the same critical section
 	if it == nil {
 		return nil, false
 	}
-	s.c.mu.Lock()
-	if ep := s.c.epochs[key]; ep != nil && ep.lin == it.lin {
-		ep.handed = true
-	}
-	s.c.mu.Unlock()
 	return it.State, true
 }
 
@@ -109,7 +104,7 @@ func (c *Cache) epochOf(key string) (lin *lineage, born time.Time, ok bool) {
 	if ep != nil && now.Before(ep.born.Add(c.maxAge)) {
 		return ep.lin, ep.born, true
 	}
-	if ep != nil && ep.handed {
+	if ep != nil && ep.lin.handed {
 		return nil, time.Time{}, false // closed: a resumed connection may still be on its chain
 	}
 	if ep == nil {
@@ -118,7 +113,7 @@ func (c *Cache) epochOf(key string) (lin *lineage, born time.Time, ok bool) {
 		}
 		if len(c.epochs) >= 4*c.maxKeys {
 			for k, e := range c.epochs {
-				if !e.handed && !now.Before(e.born.Add(c.maxAge)) {
+				if !e.lin.handed && !now.Before(e.born.Add(c.maxAge)) {
 					delete(c.epochs, k)
 				}
 			}

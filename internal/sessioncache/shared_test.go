@@ -96,3 +96,30 @@ func TestSharedCacheConcurrent(t *testing.T) {
 	wg.Wait()
 	checkInvariants(t, c)
 }
+
+// TestSharedCacheEpochBound: at most four times MaxKeys epochs are kept;
+// beyond them new keys store nothing, until epochs nobody resumed expire.
+func TestSharedCacheEpochBound(t *testing.T) {
+	clock := newFakeClock()
+	c := New(Options{MaxKeys: 1, Now: clock.Now})
+	sc := NewSharedCache(c, nil)
+	states := realStates(t, tls.VersionTLS13, 6)
+	for i := range 4 {
+		sc.Put(string(rune('a'+i)), states[i])
+	}
+	if _, ok := sc.Get("d"); !ok {
+		t.Fatal("the fourth key stored nothing")
+	}
+	sc.Put("e", states[4])
+	if _, ok := sc.Get("e"); ok {
+		t.Fatal("a fifth epoch was started: the table is unbounded")
+	}
+	clock.Advance(11 * time.Minute) // a, b, c expire unresumed; d was resumed and stays closed
+	sc.Put("e", states[5])
+	if s, ok := sc.Get("e"); !ok || s != states[5] {
+		t.Fatal("no room was made by dropping expired epochs nobody resumed")
+	}
+	if len(c.epochs) != 2 {
+		t.Fatalf("%d epochs kept, want d (closed) and e", len(c.epochs))
+	}
+}
