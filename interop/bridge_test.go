@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -185,17 +186,20 @@ func TestBridgeLDAP(t *testing.T) {
 // the server's NewSessionTicket is still unread in the socket, so the kernel
 // answers the close with a reset, the server loses the end of the upload
 // (vsftpd: errno 32, FAIL UPLOAD) and replies 426 (a race: sometimes the
-// server has read everything first), and in every case the ticket is lost.
+// server has read everything first), and in every case the ticket is lost:
+// the config's cache, seen from the client, stores one ticket per TLS 1.3
+// download and none per upload.
 // Tickets are single use, so once the control connection's two are spent
 // by uploads, the next data connection cannot resume and vsftpd refuses it
 // (522) and drops the session. The test asserts exactly that sequence, so
 // that a change in either direction is seen.
 func TestBridgeFTP(t *testing.T) {
 	const resumed = "resumed"
-	mixed := func(n int) []string {
+	// mixed is n transfers, downloads and uploads in turn, each with suffix.
+	mixed := func(n int, suffix string) []string {
 		var k []string
 		for i := range n {
-			k = append(k, [2]string{"download", "upload"}[i%2])
+			k = append(k, [2]string{"download", "upload"}[i%2]+suffix)
 		}
 		return k
 	}
@@ -210,16 +214,21 @@ func TestBridgeFTP(t *testing.T) {
 		name     string
 		maxTLS12 bool
 		kinds    []string
-		want     []string // kind: what the log and the reply say
+		// kind, the sessions crypto/tls stored during it, and whether the
+		// server's log shows it resumed and what it replied when it failed
+		want []string
 	}{
-		{"TLS 1.2 mixed", true, mixed(20), mixed(20)},
-		{"TLS 1.3 downloads", false, twenty("download"), twenty("download")},
-		{"TLS 1.3 mixed", false, mixed(20), []string{"download", "upload", "download", "upload", "download not resumed, 522"}},
+		// TLS 1.2: the resumed session is reused, no new ticket.
+		{"TLS 1.2 mixed", true, mixed(20, ""), mixed(20, " +0")},
+		{"TLS 1.3 downloads", false, twenty("download"), twenty("download +1")},
+		{"TLS 1.3 mixed", false, mixed(20, ""), []string{"download +1", "upload +0", "download +1", "upload +0", "download not resumed, 522"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := startVsftpd(t, tt.maxTLS12)
 			cfg := bridgeConfig(t, giotls.ClientConfigOptions{ServerName: "localhost"})
+			puts := &countingCache{ClientSessionCache: cfg.ClientSessionCache}
+			cfg.ClientSessionCache = puts // what the client received, seen from its side
 			c, err := ftp.Dial(s.addr, ftp.DialWithExplicitTLS(cfg), ftp.DialWithTimeout(20*time.Second))
 			if err != nil {
 				t.Fatal(err)
@@ -231,12 +240,12 @@ func TestBridgeFTP(t *testing.T) {
 			var got []string
 			truncated := 0
 			for i, kind := range tt.kinds {
-				before := s.count()
+				before, received := s.count(), puts.n.Load()
 				err := bridgeTransfer(t, c, s, i, kind)
 				after := s.count()
-				what := kind
+				what := fmt.Sprintf("%s +%d", kind, puts.n.Load()-received)
 				if after[0]-before[0] != 1 {
-					what += " not " + resumed
+					what = kind + " not " + resumed // (the tickets of its full handshake race the refusal)
 				}
 				var reply *textproto.Error
 				if errors.As(err, &reply) && kind == "upload" && reply.Code == 426 {
@@ -260,6 +269,19 @@ func TestBridgeFTP(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countingCache counts the sessions crypto/tls stores.
+type countingCache struct {
+	tls.ClientSessionCache
+	n atomic.Int32
+}
+
+func (c *countingCache) Put(key string, s *tls.ClientSessionState) {
+	if s != nil {
+		c.n.Add(1)
+	}
+	c.ClientSessionCache.Put(key, s)
 }
 
 // bridgeTransfer moves one file of a few hundred kilobytes and checks it
