@@ -53,8 +53,9 @@ type ClientConfigOptions struct {
 // verifyBound bounds a ClientConfig's verification of one handshake, which
 // crypto/tls runs without a context: the databases giotls makes are bounded
 // by their own budgets (paths, names and constraints, signatures) well
-// within it; it is the backstop for a Database of the user's own.
-const verifyBound = time.Minute
+// within it; it is the backstop for a Database of the user's own. (A
+// variable for the tests.)
+var verifyBound = time.Minute
 
 // ClientConfig returns a *tls.Config that carries giotls's rules into any
 // library that takes one (net/smtp, go-ldap, jlaffaye/ftp, database
@@ -90,7 +91,10 @@ const verifyBound = time.Minute
 // certificate would otherwise be offered by a connection that sends
 // another, letting the server link the two.
 //
-// The RequestCertificate of the Interaction is given a stand-in
+// The Interaction runs with the handshake's context (the one given to
+// tls.Conn.HandshakeContext; none for a library that calls Handshake, so an
+// Interaction that waits for a person should bound its own wait). Its
+// RequestCertificate is given a stand-in
 // *ClientConnection, already closed (Read, Write and Handshake fail with
 // net.ErrClosed): its AcceptedCAs are the server's, from the CertificateRequest,
 // ServerIdentity is ServerName's, and the certificate it sets with

@@ -370,3 +370,23 @@ func clientAuthEcho(t *testing.T, addr string, cfg *tls.Config) error {
 	}
 	return nil
 }
+
+// TestClientConfigVerifyBound: crypto/tls gives VerifyConnection no
+// context, so a Database of the user's own that waits for its context is
+// stopped by verifyBound, and the handshake fails with giotls's error.
+func TestClientConfigVerifyBound(t *testing.T) {
+	saved := verifyBound
+	verifyBound = 200 * time.Millisecond
+	defer func() { verifyBound = saved }()
+	e := newResumptionEnv(t, tls.VersionTLS13, tls.NoClientCert, BackendOptions{DisableResumption: true})
+	cfg := mustConfig(t, e.backend, ClientConfigOptions{ServerName: "a.example", Database: &blockingDatabase{started: make(chan struct{})}})
+	start := time.Now()
+	_, err := configDial(t, e.ports[0].Addr.String(), cfg)
+	var gerr *Error
+	if !errors.As(err, &gerr) || gerr.Code != ErrorBadCertificate || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("handshake = %v, want ErrorBadCertificate from the bound's deadline", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the handshake took %v", d)
+	}
+}
