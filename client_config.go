@@ -94,11 +94,10 @@ var verifyBound = time.Minute
 // The Interaction runs with the handshake's context (the one given to
 // tls.Conn.HandshakeContext; none for a library that calls Handshake, so an
 // Interaction that waits for a person should bound its own wait). Its
-// RequestCertificate is given a stand-in
-// *ClientConnection, already closed (Read, Write and Handshake fail with
-// net.ErrClosed): its AcceptedCAs are the server's, from the CertificateRequest,
-// ServerIdentity is ServerName's, and the certificate it sets with
-// SetCertificate is sent.
+// RequestCertificate is given a stand-in *ClientConnection, already closed
+// (Read, Write and Handshake fail with net.ErrClosed): its AcceptedCAs are
+// the server's, from the CertificateRequest, ServerIdentity is ServerName's,
+// and the certificate it sets with SetCertificate is sent.
 //
 // The fields giotls sets are its rules; a program must not change them on
 // the config or a clone: InsecureSkipVerify (true: crypto/tls must not
