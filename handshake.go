@@ -213,11 +213,10 @@ func (hs *handshakeState) verifyConnection(cs tls.ConnectionState) error {
 	if peer == nil {
 		return newError(ErrorBadCertificate, nil, "server sent no certificate")
 	}
-	flags, err := verifyPeer(hs.ctx, hs.database, peer, hs.identity, hs.name, hs.interaction)
+	flags, err := peerFlags(hs.ctx, cs, peer, hs.database, hs.identity, hs.name, hs.interaction)
 	if err != nil {
-		return newError(ErrorBadCertificate, err, "could not verify the server certificate")
+		return err
 	}
-	flags |= staplingFlags(hs.ctx, cs, peer, hs.database, hs.interaction)
 	mask := hs.validation
 	accepted := flags&mask == 0
 	if !accepted && handler != nil {
@@ -233,7 +232,7 @@ func (hs *handshakeState) verifyConnection(cs tls.ConnectionState) error {
 	}
 	c.notify("peer-certificate", "peer-certificate-errors")
 	if !accepted {
-		return &Error{Code: ErrorBadCertificate, Message: "unacceptable TLS certificate (" + flags.String() + ")"}
+		return rejected(flags)
 	}
 	return nil
 }
@@ -278,13 +277,29 @@ func (hs *handshakeState) getClientCertificate(cri *tls.CertificateRequestInfo) 
 		hs.storeSessionsFor(nil)
 		return &tls.Certificate{}, nil
 	}
+	tc, err := sendableCertificate(ctx, cert, hs.interaction, c.callback)
+	if err != nil {
+		return nil, err
+	}
+	hs.mu.Lock()
+	hs.certificateSent = cert
+	hs.mu.Unlock()
+	hs.storeSessionsFor(cert.chain())
+	return tc, nil
+}
+
+// sendableCertificate returns cert as crypto/tls sends it, its private key
+// unlocked through interaction if it is encrypted; call runs that user code
+// (the connection counts its handlers). A certificate without its private
+// key cannot be sent: ErrorCertificateRequired says so.
+func sendableCertificate(ctx context.Context, cert *Certificate, interaction Interaction, call func(func())) (*tls.Certificate, error) {
 	if !cert.HasPrivateKey() {
 		return nil, newError(ErrorCertificateRequired, nil,
 			"the client certificate %q has no private key, so it cannot be sent", cert.SubjectName())
 	}
 	if cert.privateKey() == nil {
 		var err error
-		c.callback(func() { _, err = cert.unlock(ctx, hs.interaction) })
+		call(func() { _, err = cert.unlock(ctx, interaction) })
 		if err != nil {
 			return nil, err
 		}
@@ -296,10 +311,6 @@ func (hs *handshakeState) getClientCertificate(cri *tls.CertificateRequestInfo) 
 	if err != nil {
 		return nil, err
 	}
-	hs.mu.Lock()
-	hs.certificateSent = cert
-	hs.mu.Unlock()
-	hs.storeSessionsFor(cert.chain())
 	return &tc, nil
 }
 

@@ -2,6 +2,7 @@ package giotls
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/asn1"
 	"strconv"
 	"strings"
@@ -43,6 +44,25 @@ func verifyPeer(ctx context.Context, db Database, peer *Certificate, identity Co
 		f |= CertificateBadIdentity
 	}
 	return f, err
+}
+
+// peerFlags is the verdict of every handshake's VerifyConnection, the
+// connection's (handshake.go) and a ClientConfig's (client_config.go), on
+// full and resumed handshakes alike: verifyPeer's flags and a stapled OCSP
+// response's revocation. A failure to verify at all is ErrorBadCertificate.
+func peerFlags(ctx context.Context, cs tls.ConnectionState, peer *Certificate, db Database, identity Connectable,
+	name serverName, interaction Interaction) (CertificateFlags, error) {
+	flags, err := verifyPeer(ctx, db, peer, identity, name, interaction)
+	if err != nil {
+		return 0, newError(ErrorBadCertificate, err, "could not verify the server certificate")
+	}
+	return flags | staplingFlags(ctx, cs, peer, db, interaction), nil
+}
+
+// rejected is the error of a handshake whose server certificate was not
+// accepted (flags not masked, no handler or the handler said no).
+func rejected(flags CertificateFlags) error {
+	return &Error{Code: ErrorBadCertificate, Message: "unacceptable TLS certificate (" + flags.String() + ")"}
 }
 
 // peerIdentity is an identity as verification matches it; check is false

@@ -87,6 +87,10 @@
 //     certificates; the root does, against the connection's own identity
 //     and database, so a copied session is verified as the copier's).
 //   - [Cache.Len] for SessionCache.Len.
+//   - NewSharedCache(cache, chain) for Backend.ClientConfig: the
+//     tls.ClientSessionCache of a config many connections share, which
+//     has no connection to adapt to; see [SharedCache] for how its keys and
+//     age cap differ.
 //
 // Every rejection happens inside VerifyConnection, after which crypto/tls
 // calls Put(key, nil) and stores nothing, so nothing needs discarding later.
