@@ -15,7 +15,8 @@ import (
 // and the certificate's key is a KeyUnlocker, before the certificate is
 // sent, with the handshake's context (cancelled by Close and by the
 // context given to Handshake) and the connection's Interaction, which may
-// be nil. It is called once per handshake that sends the certificate, so
+// be nil; a config from [Backend.ClientConfig] does the same with
+// crypto/tls's handshake context and the options' Interaction. It is called once per handshake that sends the certificate, so
 // it should return at once when the key is already unlocked. Calls from
 // concurrent handshakes may overlap. An error fails the handshake with
 // ErrorCertificateRequired (the certificate could not be sent), wrapping
@@ -26,15 +27,15 @@ type KeyUnlocker interface {
 	Unlock(ctx context.Context, interaction Interaction) error
 }
 
-// unlockKey unlocks cert's key if it is a KeyUnlocker (see there).
-func (hs *handshakeState) unlockKey(cert *Certificate) error {
+// unlockKey unlocks cert's key if it is a KeyUnlocker (see there); call
+// runs the user code, as for sendableCertificate.
+func unlockKey(ctx context.Context, cert *Certificate, interaction Interaction, call func(func())) error {
 	u, ok := cert.privateKey().(KeyUnlocker)
 	if !ok {
 		return nil
 	}
-	ctx := hs.ctx
 	var err error
-	hs.c.callback(func() { err = u.Unlock(ctx, hs.interaction) })
+	call(func() { err = u.Unlock(ctx, interaction) })
 	switch {
 	case err == nil:
 		return nil

@@ -304,7 +304,7 @@ func sendableCertificate(ctx context.Context, cert *Certificate, interaction Int
 			return nil, err
 		}
 	}
-	if err := hs.unlockKey(cert); err != nil {
+	if err := unlockKey(ctx, cert, interaction, call); err != nil {
 		return nil, err
 	}
 	tc, err := cert.tlsCertificate()
