@@ -35,8 +35,9 @@ func (c *ClientConnection) PeerCertificateErrors() CertificateFlags {
 }
 
 // Database returns the database used to verify the server: the one set, or
-// the backend's default ([Backend.DefaultDatabase], looked up on first use,
-// so a connection given its own database never loads the system's).
+// the backend's default ([Backend.DefaultDatabase]), looked up on first use
+// (so a connection given its own database never loads the system's) and
+// kept, as GIO does: a later [Backend.SetDefaultDatabase] does not change it.
 func (c *ClientConnection) Database() Database {
 	c.mu.Lock()
 	db, set := c.database, c.databaseSet
@@ -44,7 +45,13 @@ func (c *ClientConnection) Database() Database {
 	if set {
 		return db
 	}
-	return c.backend.DefaultDatabase()
+	db = c.backend.DefaultDatabase()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.databaseSet { // else SetDatabase ran meanwhile: its database wins
+		c.database, c.databaseSet = db, true
+	}
+	return c.database
 }
 
 // SetDatabase sets the database the server's certificate is verified with;
