@@ -2,6 +2,9 @@ package giotls_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"log"
 
@@ -37,4 +40,35 @@ func ExampleBackend_SetDefaultDatabase() {
 	fmt.Println("certificate errors:", conn.PeerCertificateErrors())
 	// Output:
 	// certificate errors: none
+}
+
+// A certificate reads back as GIO's certificate-pem, private-key-pem and
+// private-key: the leaf in PEM, the key as unencrypted PKCS#8 whatever
+// format it came in; nil for a key that cannot be exported.
+func ExampleCertificate_PrivateKeyPEM() {
+	pki := newPKI("Read Back Root")
+	leaf, err := pki.ca.NewLeaf("client")
+	if err != nil {
+		log.Fatal(err)
+	}
+	cert, err := giotls.NewCertificateFromX509(leaf.Chain, leaf.Key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	certBlock, _ := pem.Decode(cert.CertificatePEM())
+	keyBlock, _ := pem.Decode(cert.PrivateKeyPEM())
+	fmt.Println(certBlock.Type, keyBlock.Type)
+	_, err = x509.ParsePKCS8PrivateKey(cert.PrivateKeyDER())
+	fmt.Println("PKCS#8:", err == nil)
+
+	// A key giotls cannot see inside (a PKCS#11 token's) is not exported.
+	opaque, err := giotls.NewCertificateFromX509(leaf.Chain, struct{ crypto.Signer }{leaf.Key})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(opaque.HasPrivateKey(), opaque.PrivateKeyPEM() == nil)
+	// Output:
+	// CERTIFICATE PRIVATE KEY
+	// PKCS#8: true
+	// true true
 }
