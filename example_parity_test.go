@@ -72,3 +72,38 @@ func ExampleCertificate_PrivateKeyPEM() {
 	// PKCS#8: true
 	// true true
 }
+
+// Several accept-certificate handlers, as GIO's signal has: each is asked in
+// turn until one accepts; each can be disconnected.
+func ExampleClientConnection_ConnectAcceptCertificate() {
+	pki := newPKI("Handlers Root")
+	srv := serve(pki.serverConfig("localhost"), nil)
+	defer srv.Close()
+	other := newPKI("Another Root") // does not trust the server
+
+	conn := connect(srv, giotls.NewNetworkAddress("localhost", srv.port), other.db)
+	defer conn.Close()
+	logged := conn.ConnectAcceptCertificate(func(peer *giotls.Certificate, errs giotls.CertificateFlags) bool {
+		fmt.Println("logged:", peer.SubjectName(), errs)
+		return false // no opinion: the next handler decides
+	})
+	defer logged()
+	pinned := pki.ca.Cert // e.g. a CA the user accepted once
+	conn.ConnectAcceptCertificate(func(peer *giotls.Certificate, errs giotls.CertificateFlags) bool {
+		return errs == giotls.CertificateUnknownCA && peer.X509().CheckSignatureFrom(pinned) == nil
+	})
+	unwatch := conn.ConnectNotify(func(property string) {
+		if property == "peer-certificate-errors" {
+			fmt.Println("notified:", property)
+		}
+	})
+	defer unwatch()
+	if err := conn.Handshake(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("accepted:", conn.PeerCertificateErrors())
+	// Output:
+	// logged: CN=localhost unknown-ca
+	// notified: peer-certificate-errors
+	// accepted: unknown-ca
+}
