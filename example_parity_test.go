@@ -7,6 +7,9 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/giotls/giotls"
 	"github.com/giotls/giotls/internal/loopback"
@@ -106,4 +109,45 @@ func ExampleClientConnection_ConnectAcceptCertificate() {
 	// logged: CN=localhost unknown-ca
 	// notified: peer-certificate-errors
 	// accepted: unknown-ca
+}
+
+// A file database tells its anchors file (GIO's anchors property) and names
+// the certificates it holds by handles a program can store and look up
+// later, as g_tls_database_create_certificate_handle does.
+func ExampleCertificateHandles() {
+	pki := newPKI("Handles Root")
+	dir, err := os.MkdirTemp("", "handles")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "anchors.pem")
+	if err := os.WriteFile(path, pki.ca.CertPEM(), 0o600); err != nil {
+		log.Fatal(err)
+	}
+	db, err := giotls.NewFileDatabase(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(db.(giotls.FileDatabase).Anchors() == path)
+
+	root, err := giotls.NewCertificateFromPEM(pki.ca.CertPEM())
+	if err != nil {
+		log.Fatal(err)
+	}
+	handles, ok := db.(giotls.CertificateHandles) // a user's Database may not implement it
+	if !ok {
+		return
+	}
+	handle := handles.CreateCertificateHandle(root) // "file:///.../anchors.pem#<SHA-256>"
+	fmt.Println(strings.HasPrefix(handle, "file://"))
+	found, err := handles.LookupCertificateForHandle(context.Background(), handle, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(found.SubjectName())
+	// Output:
+	// true
+	// true
+	// CN=Handles Root
 }
