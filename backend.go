@@ -66,6 +66,10 @@ func DefaultBackend() *Backend { return defaultBackend }
 // SupportsTLS reports whether the backend can make TLS connections: always.
 func (*Backend) SupportsTLS() bool { return true }
 
+// SupportsDTLS reports whether the backend can make DTLS connections
+// (g_tls_backend_supports_dtls): never, as crypto/tls has no DTLS.
+func (*Backend) SupportsDTLS() bool { return false }
+
 // DefaultDatabase returns the database new connections verify with
 // (g_tls_backend_get_default_database): the one set with
 // [Backend.SetDefaultDatabase] or [BackendOptions.DefaultDatabase]; for a

@@ -156,7 +156,7 @@ var (
 
 // bindingKind is the GTlsChannelBindingError code a channel-binding *Error
 // carries as its Err.
-type bindingKind int
+type bindingKind = ChannelBindingErrorCode
 
 const (
 	bindingNotImplemented bindingKind = iota
@@ -166,6 +166,7 @@ const (
 	bindingGeneral
 )
 
+// Error says what the code means, in a sentence.
 func (k bindingKind) Error() string {
 	return [...]string{
 		bindingNotImplemented: "channel binding is not implemented",

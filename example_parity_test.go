@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -150,4 +151,58 @@ func ExampleCertificateHandles() {
 	// true
 	// true
 	// CN=Handles Root
+}
+
+// pinEntry answers only password requests; UnhandledInteraction answers
+// the rest (a certificate request goes on without one).
+type pinEntry struct {
+	giotls.UnhandledInteraction
+	pin string
+}
+
+func (e pinEntry) AskPassword(_ context.Context, p *giotls.Password) (giotls.InteractionResult, error) {
+	p.SetValue([]byte(e.pin))
+	return giotls.InteractionHandled, nil
+}
+
+func ExampleUnhandledInteraction() {
+	var i giotls.Interaction = pinEntry{pin: "1234"}
+	p := &giotls.Password{Description: "key"}
+	res, _ := i.AskPassword(context.Background(), p)
+	fmt.Println(res == giotls.InteractionHandled, string(p.Value()))
+	res, _ = i.RequestCertificate(context.Background(), nil)
+	fmt.Println(res == giotls.InteractionUnhandled)
+	// Output:
+	// true 1234
+	// true
+}
+
+// Channel-binding errors carry GIO's GTlsChannelBindingError code.
+func ExampleChannelBindingErrorCodeOf() {
+	pki := newPKI("Binding Root")
+	srv := serve(pki.serverConfig("localhost"), nil)
+	defer srv.Close()
+	conn := connect(srv, giotls.NewNetworkAddress("localhost", srv.port), pki.db)
+	defer conn.Close()
+
+	_, err := conn.ChannelBindingData(giotls.ChannelBindingTLSUnique)
+	code, _ := giotls.ChannelBindingErrorCodeOf(err)
+	fmt.Println("before the handshake:", code.String())
+	if err := conn.Handshake(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	_, err = conn.ChannelBindingData(giotls.ChannelBindingTLSUnique)
+	code, _ = giotls.ChannelBindingErrorCodeOf(err)
+	fmt.Println("on TLS 1.3:", code.String(), errors.Is(err, giotls.ErrBindingNotSupported))
+	// Output:
+	// before the handshake: invalid-state
+	// on TLS 1.3: not-supported true
+}
+
+// GIO's small constants and queries.
+func ExampleBackend_SupportsDTLS() {
+	b := giotls.DefaultBackend()
+	fmt.Println(b.SupportsTLS(), b.SupportsDTLS(), giotls.CertificateNoFlags)
+	// Output:
+	// true false none
 }
