@@ -58,6 +58,9 @@ func TestChannelBindingErrorCodes(t *testing.T) {
 			}
 		})
 	}
+	if c := ChannelBindingErrorCode(99); c.String() != "ChannelBindingErrorCode(99)" || c.Error() == "" {
+		t.Fatalf("an unknown code: %q, %q", c.String(), c.Error())
+	}
 	if _, ok := ChannelBindingErrorCodeOf(ErrMisc); ok {
 		t.Fatal("ErrMisc has a channel-binding code")
 	}

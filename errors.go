@@ -168,6 +168,9 @@ const (
 
 // Error says what the code means, in a sentence.
 func (k bindingKind) Error() string {
+	if k < bindingNotImplemented || k > bindingGeneral {
+		return "channel binding error " + k.String()
+	}
 	return [...]string{
 		bindingNotImplemented: "channel binding is not implemented",
 		bindingInvalidState:   "channel binding data is not available in this connection state",
