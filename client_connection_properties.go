@@ -109,7 +109,9 @@ func (c *ClientConnection) CiphersuiteName() string { return result(c, &c.res.su
 // OnAcceptCertificate sets GIO's accept-certificate handler: called, on the
 // handshake's goroutine, when errors & [ClientConnection.ValidationFlags] !=
 // 0; true accepts. No handler, or false: the handshake fails with
-// [ErrBadCertificate]. It is asked again on resumed handshakes.
+// [ErrBadCertificate]. It is asked again on resumed handshakes. Setting it
+// replaces the one set before, not those added with
+// [ClientConnection.ConnectAcceptCertificate], which are asked after it.
 func (c *ClientConnection) OnAcceptCertificate(handler func(peer *Certificate, errors CertificateFlags) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -118,7 +120,8 @@ func (c *ClientConnection) OnAcceptCertificate(handler func(peer *Certificate, e
 
 // OnNotify sets a handler called with a GIO property name
 // ("peer-certificate", "accepted-cas", ...) when the property changes
-// (GObject's notify).
+// (GObject's notify). Setting it replaces the one set before, not those
+// added with [ClientConnection.ConnectNotify].
 func (c *ClientConnection) OnNotify(handler func(property string)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
