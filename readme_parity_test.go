@@ -1,13 +1,17 @@
 package giotls
 
 import (
+	"context"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReadmeParityTable checks README.md's GIO parity table: every row
@@ -27,6 +31,72 @@ func TestReadmeParityTable(t *testing.T) {
 	for _, r := range rows {
 		checkParityRow(t, r, exported)
 	}
+}
+
+// TestReadmeParityCoversGIO checks that README.md's parity table has a row
+// for every call, property and signal of GIO's TLS client API, as the
+// installed GIO's introspection data lists them (testdata/gio/api.py,
+// through /usr/bin/python3 and gi).
+func TestReadmeParityCoversGIO(t *testing.T) {
+	python, err := exec.LookPath("/usr/bin/python3")
+	if err != nil {
+		t.Fatalf("GIO reference not installed (apt-get install -y python3-gi glib-networking): %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, python, filepath.Join("testdata", "gio", "api.py")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("GIO: %v\n%s", err, out)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := gioNames(parityRows(t, string(readme)))
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 150 {
+		t.Fatalf("GIO listed %d names:\n%s", len(lines), out)
+	}
+	for _, line := range lines {
+		f := strings.Fields(line)
+		if !named[f[len(f)-1]] {
+			t.Errorf("the parity table has no row for GIO's %s", line)
+		}
+	}
+}
+
+// gioNames returns the GIO names in the first column of rows: the
+// backticked lower-case ones, with the abbreviations expanded: "_x" after
+// a call g_type_y is g_type_x (the longest known type prefix), and "_async"
+// and "_finish" are that call's.
+func gioNames(rows [][2]string) map[string]bool {
+	prefixes := []string{"g_tls_client_connection", "g_tls_connection", "g_tls_certificate", "g_tls_file_database",
+		"g_tls_database", "g_tls_interaction", "g_tls_password", "g_tls_backend", "g_socket_client",
+		"g_network_address", "g_network_service", "g_inet_socket_address", "g_socket_connectable"}
+	names := map[string]bool{}
+	for _, r := range rows {
+		var last, prefix string
+		for _, m := range backticked.FindAllStringSubmatch(r[0], -1) {
+			tok := m[1]
+			switch {
+			case strings.ToLower(tok) != tok:
+				continue
+			case tok == "_async" || tok == "_finish":
+				tok = last + tok
+			case strings.HasPrefix(tok, "_"):
+				tok = prefix + tok
+			case strings.HasPrefix(tok, "g_"):
+				last, prefix = tok, ""
+				for _, p := range prefixes {
+					if strings.HasPrefix(tok, p+"_") && len(p) > len(prefix) {
+						prefix = p
+					}
+				}
+			}
+			names[tok] = true
+		}
+	}
+	return names
 }
 
 // TestParityRowCheck makes sure the row check fails what it must.
