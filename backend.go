@@ -97,8 +97,12 @@ func (b *Backend) DefaultDatabase() Database {
 // of a [Dialer] with a nil Database. nil goes back to the default, as if
 // it had never been set. Connections that have already looked their
 // database up (a handshake or [ClientConnection.Database] does) keep it,
-// as in GIO. It is safe to call concurrently with connections being made.
+// as in GIO. It is safe to call concurrently with connections being made;
+// on a nil *Backend it does nothing.
 func (b *Backend) SetDefaultDatabase(db Database) {
+	if b == nil {
+		return
+	}
 	if noDatabase(db) {
 		b.database.Store(nil)
 		return
@@ -108,6 +112,9 @@ func (b *Backend) SetDefaultDatabase(db Database) {
 
 // setDatabase returns the default database set on b, nil for none.
 func (b *Backend) setDatabase() Database {
+	if b == nil {
+		return nil
+	}
 	if box := b.database.Load(); box != nil {
 		return box.db
 	}

@@ -91,6 +91,14 @@ func TestBackendDefaultDatabase(t *testing.T) {
 		}
 	})
 
+	t.Run("nil backend", func(t *testing.T) {
+		var b *Backend
+		b.SetDefaultDatabase(ca.db) // does nothing
+		if got := b.DefaultDatabase(); got != system {
+			t.Fatalf("a nil *Backend's DefaultDatabase() = %v, want the system's", got)
+		}
+	})
+
 	t.Run("concurrent", func(t *testing.T) {
 		b := NewBackend(BackendOptions{})
 		var wg sync.WaitGroup
