@@ -84,7 +84,7 @@ func fileHandlePrefix(path string) string {
 
 // CreateCertificateHandle implements [CertificateHandles].
 func (d *storeDatabase) CreateCertificateHandle(cert *Certificate) string {
-	if d.handles.prefix == "" || cert == nil || cert.cert == nil {
+	if d == nil || d.handles.prefix == "" || cert == nil || cert.cert == nil {
 		return ""
 	}
 	sum := sha256.Sum256(cert.cert.Raw)
@@ -98,6 +98,9 @@ func (d *storeDatabase) CreateCertificateHandle(cert *Certificate) string {
 func (d *storeDatabase) LookupCertificateForHandle(ctx context.Context, handle string, interaction Interaction) (*Certificate, error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
+	}
+	if d == nil {
+		return nil, nil
 	}
 	digest, ok := strings.CutPrefix(handle, d.handles.prefix)
 	if d.handles.prefix == "" || !ok || len(digest) != 2*sha256.Size || strings.ToLower(digest) != digest {
@@ -121,7 +124,30 @@ type fileDatabase struct {
 }
 
 // Anchors implements [FileDatabase].
-func (d *fileDatabase) Anchors() string { return d.anchors }
+func (d *fileDatabase) Anchors() string {
+	if d == nil {
+		return ""
+	}
+	return d.anchors
+}
+
+// CreateCertificateHandle implements [CertificateHandles] (also on a nil
+// *fileDatabase, whose embedded methods would not be reached).
+func (d *fileDatabase) CreateCertificateHandle(cert *Certificate) string {
+	if d == nil {
+		return ""
+	}
+	return d.storeDatabase.CreateCertificateHandle(cert)
+}
+
+// LookupCertificateForHandle implements [CertificateHandles], as
+// CreateCertificateHandle.
+func (d *fileDatabase) LookupCertificateForHandle(ctx context.Context, handle string, interaction Interaction) (*Certificate, error) {
+	if d == nil {
+		return nil, ctxErr(ctx)
+	}
+	return d.storeDatabase.LookupCertificateForHandle(ctx, handle, interaction)
+}
 
 // asStoreDatabase returns the storeDatabase db is or holds, for the paths
 // that verify the databases giotls makes directly.

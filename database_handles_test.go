@@ -89,6 +89,17 @@ func TestDatabaseHandles(t *testing.T) {
 	if _, ok := memDB.(FileDatabase); ok {
 		t.Fatal("NewDatabase's result is a FileDatabase")
 	}
+	for _, typedNil := range []CertificateHandles{(*storeDatabase)(nil), (*fileDatabase)(nil), &fileDatabase{}} {
+		if h := typedNil.CreateCertificateHandle(&Certificate{cert: root.Cert}); h != "" {
+			t.Fatalf("%T: handle %q", typedNil, h)
+		}
+		if c, err := typedNil.LookupCertificateForHandle(ctx, fileHandle, nil); c != nil || err != nil {
+			t.Fatalf("%T: %v, %v", typedNil, c, err)
+		}
+	}
+	if a := (*fileDatabase)(nil).Anchors(); a != "" {
+		t.Fatalf("a nil file database's anchors: %q", a)
+	}
 	if sys, err := SystemDatabase(); err != nil {
 		t.Fatal(err)
 	} else if _, ok := sys.(FileDatabase); ok {
