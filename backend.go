@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync/atomic"
 )
 
 // Backend is GIO's GTlsBackend: the crypto/tls implementation connections
@@ -11,7 +12,13 @@ import (
 // with [NewBackend]; [DefaultBackend] is the process-wide one.
 type Backend struct {
 	opts BackendOptions
+	// database is the default database set (BackendOptions.DefaultDatabase,
+	// SetDefaultDatabase); nil for none.
+	database atomic.Pointer[databaseBox]
 }
+
+// databaseBox holds a Database for an atomic.Pointer.
+type databaseBox struct{ db Database }
 
 // BackendOptions are what giotls adds to GIO's backend: settings shared by
 // the connections a backend makes.
@@ -34,6 +41,10 @@ type BackendOptions struct {
 	// means TLS 1.2 and TLS 1.3. Versions before TLS 1.2 are refused
 	// (RFC 8996): a handshake asked to offer them fails with ErrorMisc.
 	MinVersion, MaxVersion ProtocolVersion
+	// DefaultDatabase, if set, is the database the backend's connections
+	// verify with when they set none (see [Backend.SetDefaultDatabase]);
+	// nil means the default backend's, then the system's.
+	DefaultDatabase Database
 }
 
 // NewBackend returns a crypto/tls backend with options.
@@ -41,7 +52,9 @@ func NewBackend(o BackendOptions) *Backend {
 	if o.SessionCache == nil {
 		o.SessionCache = DefaultSessionCache()
 	}
-	return &Backend{opts: o}
+	b := &Backend{opts: o}
+	b.SetDefaultDatabase(o.DefaultDatabase)
+	return b
 }
 
 var defaultBackend = NewBackend(BackendOptions{})
@@ -53,15 +66,59 @@ func DefaultBackend() *Backend { return defaultBackend }
 // SupportsTLS reports whether the backend can make TLS connections: always.
 func (*Backend) SupportsTLS() bool { return true }
 
-// DefaultDatabase returns the database new connections verify with: the
-// system's trust anchors ([SystemDatabase]). It is nil if they could not be
-// loaded, so that every peer is reported with [CertificateUnknownCA].
-func (*Backend) DefaultDatabase() Database {
+// SupportsDTLS reports whether the backend can make DTLS connections
+// (g_tls_backend_supports_dtls): never, as crypto/tls has no DTLS.
+func (*Backend) SupportsDTLS() bool { return false }
+
+// DefaultDatabase returns the database new connections verify with
+// (g_tls_backend_get_default_database): the one set with
+// [Backend.SetDefaultDatabase] or [BackendOptions.DefaultDatabase]; for a
+// backend without one, the one set on [DefaultBackend], as GIO's default
+// database is process-wide; otherwise the system's trust anchors
+// ([SystemDatabase]), or nil if they could not be loaded, so that every
+// peer is reported with [CertificateUnknownCA].
+func (b *Backend) DefaultDatabase() Database {
+	if db := b.setDatabase(); db != nil {
+		return db
+	}
+	if db := defaultBackend.setDatabase(); db != nil {
+		return db
+	}
 	db, err := SystemDatabase()
 	if err != nil {
 		return nil
 	}
 	return db
+}
+
+// SetDefaultDatabase sets the database that connections of b which set
+// none verify with (g_tls_backend_set_default_database); on
+// [DefaultBackend], also those of backends without one of their own and
+// of a [Dialer] with a nil Database. nil goes back to the default, as if
+// it had never been set. Connections that have already looked their
+// database up (a handshake or [ClientConnection.Database] does) keep it,
+// as in GIO. It is safe to call concurrently with connections being made;
+// on a nil *Backend it does nothing.
+func (b *Backend) SetDefaultDatabase(db Database) {
+	if b == nil {
+		return
+	}
+	if noDatabase(db) {
+		b.database.Store(nil)
+		return
+	}
+	b.database.Store(&databaseBox{db})
+}
+
+// setDatabase returns the default database set on b, nil for none.
+func (b *Backend) setDatabase() Database {
+	if b == nil {
+		return nil
+	}
+	if box := b.database.Load(); box != nil {
+		return box.db
+	}
+	return nil
 }
 
 // NewClientConnection returns a client connection of b over base for the

@@ -57,6 +57,8 @@ type ClientConnection struct {
 	useSSL3            bool
 	acceptHandler      func(peer *Certificate, errors CertificateFlags) bool
 	notifyHandler      func(property string)
+	acceptHandlers     handlerList[func(peer *Certificate, errors CertificateFlags) bool] // client_connection_handlers.go
+	notifyHandlers     handlerList[func(property string)]
 	copySource         *ClientConnection // named by CopySessionState
 
 	res results
@@ -106,7 +108,7 @@ func newClientConnection(b *Backend, base net.Conn, identity Connectable) (*Clie
 // it.
 func (c *ClientConnection) notify(properties ...string) {
 	c.mu.Lock()
-	h := c.notifyHandler
+	h := c.notifyEmitterLocked()
 	c.mu.Unlock()
 	if h == nil {
 		return
@@ -125,7 +127,7 @@ func (c *ClientConnection) notify(properties ...string) {
 func (c *ClientConnection) set(property string, f func()) {
 	c.mu.Lock()
 	f()
-	h := c.notifyHandler
+	h := c.notifyEmitterLocked()
 	c.mu.Unlock()
 	if h != nil {
 		h(property)

@@ -35,8 +35,9 @@ func (c *ClientConnection) PeerCertificateErrors() CertificateFlags {
 }
 
 // Database returns the database used to verify the server: the one set, or
-// the backend's default ([Backend.DefaultDatabase], looked up on first use,
-// so a connection given its own database never loads the system's).
+// the backend's default ([Backend.DefaultDatabase]), looked up on first use
+// (so a connection given its own database never loads the system's) and
+// kept, as GIO does: a later [Backend.SetDefaultDatabase] does not change it.
 func (c *ClientConnection) Database() Database {
 	c.mu.Lock()
 	db, set := c.database, c.databaseSet
@@ -44,7 +45,13 @@ func (c *ClientConnection) Database() Database {
 	if set {
 		return db
 	}
-	return c.backend.DefaultDatabase()
+	db = c.backend.DefaultDatabase()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.databaseSet { // else SetDatabase ran meanwhile: its database wins
+		c.database, c.databaseSet = db, true
+	}
+	return c.database
 }
 
 // SetDatabase sets the database the server's certificate is verified with;
@@ -102,7 +109,9 @@ func (c *ClientConnection) CiphersuiteName() string { return result(c, &c.res.su
 // OnAcceptCertificate sets GIO's accept-certificate handler: called, on the
 // handshake's goroutine, when errors & [ClientConnection.ValidationFlags] !=
 // 0; true accepts. No handler, or false: the handshake fails with
-// [ErrBadCertificate]. It is asked again on resumed handshakes.
+// [ErrBadCertificate]. It is asked again on resumed handshakes. Setting it
+// replaces the one set before, not those added with
+// [ClientConnection.ConnectAcceptCertificate], which are asked after it.
 func (c *ClientConnection) OnAcceptCertificate(handler func(peer *Certificate, errors CertificateFlags) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -111,7 +120,8 @@ func (c *ClientConnection) OnAcceptCertificate(handler func(peer *Certificate, e
 
 // OnNotify sets a handler called with a GIO property name
 // ("peer-certificate", "accepted-cas", ...) when the property changes
-// (GObject's notify).
+// (GObject's notify). Setting it replaces the one set before, not those
+// added with [ClientConnection.ConnectNotify].
 func (c *ClientConnection) OnNotify(handler func(property string)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -156,7 +156,7 @@ var (
 
 // bindingKind is the GTlsChannelBindingError code a channel-binding *Error
 // carries as its Err.
-type bindingKind int
+type bindingKind = ChannelBindingErrorCode
 
 const (
 	bindingNotImplemented bindingKind = iota
@@ -166,7 +166,11 @@ const (
 	bindingGeneral
 )
 
+// Error says what the code means, in a sentence.
 func (k bindingKind) Error() string {
+	if k < bindingNotImplemented || k > bindingGeneral {
+		return "channel binding error " + k.String()
+	}
 	return [...]string{
 		bindingNotImplemented: "channel binding is not implemented",
 		bindingInvalidState:   "channel binding data is not available in this connection state",

@@ -23,7 +23,9 @@ func NewFileDatabase(anchorsPath string) (Database, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newStoreDatabase(anchors, crls, anchorsPath, false), nil
+	db := newStoreDatabase(anchors, crls, anchorsPath, false)
+	db.handles = newHandles(fileHandlePrefix(anchorsPath), db.store.Anchors())
+	return &fileDatabase{db, anchorsPath}, nil
 }
 
 // parseAnchors returns the certificates and CRLs of a PEM bundle (or the one
@@ -66,13 +68,18 @@ type storeDatabase struct {
 	store *verify.Store
 	x509  *x509Opinion
 	path  string // the anchors file, "" for others
+	// handles makes and looks up GIO's certificate handles
+	// (database_handles.go).
+	handles handles
 }
 
 // newStoreDatabase returns the database of anchors and crls; with
 // platform, crypto/x509's platform verifier is the judge of trust (see
 // SystemDatabase).
 func newStoreDatabase(anchors []*x509.Certificate, crls []*x509.RevocationList, path string, platform bool) *storeDatabase {
-	return &storeDatabase{store: verify.NewStore(anchors, crls), x509: newX509Opinion(anchors, platform), path: path}
+	store := verify.NewStore(anchors, crls)
+	return &storeDatabase{store: store, x509: newX509Opinion(anchors, platform), path: path,
+		handles: newHandles(memoryHandlePrefix, store.Anchors())}
 }
 
 // LookupCertificateIssuer implements Database: the anchor whose subject is

@@ -11,6 +11,9 @@ import (
 type CertificateFlags uint32
 
 const (
+	// CertificateNoFlags is no flag: a certificate without problems
+	// (G_TLS_CERTIFICATE_NO_FLAGS, since GIO 2.74).
+	CertificateNoFlags CertificateFlags = 0
 	// CertificateUnknownCA: no path from the certificate to a trusted anchor.
 	CertificateUnknownCA CertificateFlags = 1 << 0
 	// CertificateBadIdentity: the certificate does not match the server identity.

@@ -219,8 +219,8 @@ func (hs *handshakeState) verifyConnection(cs tls.ConnectionState) error {
 	}
 	mask := hs.validation
 	accepted := flags&mask == 0
-	if !accepted && handler != nil {
-		c.callback(func() { accepted = handler(peer, flags) })
+	if !accepted {
+		accepted = c.acceptCertificate(handler, peer, flags)
 	}
 	c.res.mu.Lock()
 	c.res.peerCert, c.res.peerErrors = peer, flags

@@ -28,8 +28,15 @@ func noIdentity(id Connectable) bool {
 
 // noDatabase reports whether db is nil or a nil database of giotls's own.
 func noDatabase(db Database) bool {
-	v, ok := db.(*storeDatabase)
-	return db == nil || ok && v == nil
+	if db == nil {
+		return true
+	}
+	_, ours := asStoreDatabase(db)
+	switch db.(type) {
+	case *storeDatabase, *fileDatabase:
+		return !ours
+	}
+	return false
 }
 
 // noConn reports whether c is nil or a nil pointer of a connection type of

@@ -98,7 +98,9 @@ func loadSystemDatabase() (Database, error) {
 		}
 	}
 	// NewStore drops the duplicates of the bundle and the directories.
-	return newStoreDatabase(anchors, nil, "system", platformTrust), nil
+	db := newStoreDatabase(anchors, nil, "system", platformTrust)
+	db.handles = newHandles(systemHandlePrefix, db.store.Anchors())
+	return db, nil
 }
 
 // sameDirSymlink reports whether dir/name is a symbolic link to a file in

@@ -30,7 +30,7 @@ func verifyPeer(ctx context.Context, db Database, peer *Certificate, identity Co
 	var f CertificateFlags
 	var err error
 	id := peerIdentity{verify.Identity{Host: name.host, IP: name.ip}, !noIdentity(identity)}
-	d, ours := db.(*storeDatabase)
+	d, ours := asStoreDatabase(db)
 	switch {
 	case noDatabase(db):
 		f, err = verifyWithStore(ctx, nil, peer, PurposeServer, id)
