@@ -1,0 +1,120 @@
+package giotls
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// testDNS is an authoritative DNS server on 127.0.0.1, over UDP and TCP,
+// answering from the records a test adds: the names it knows get their
+// records of the type asked (or an empty answer), others NXDOMAIN, and
+// names marked so get SERVFAIL or no answer at all.
+type testDNS struct {
+	udpAddr, tcpAddr string
+
+	mu       sync.Mutex
+	records  map[string][]dns.RR // by lower-case absolute name
+	servfail map[string]bool
+	silent   map[string]bool
+}
+
+func startTestDNS(t testing.TB) *testDNS {
+	t.Helper()
+	s := &testDNS{records: map[string][]dns.RR{}, servfail: map[string]bool{}, silent: map[string]bool{}}
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("DNS server: listen on UDP loopback: %v", err)
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		pc.Close()
+		t.Fatalf("DNS server: listen on TCP loopback: %v", err)
+	}
+	s.udpAddr, s.tcpAddr = pc.LocalAddr().String(), ln.Addr().String()
+	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: s}, {Listener: ln, Handler: s}} {
+		started := make(chan struct{})
+		srv.NotifyStartedFunc = func() { close(started) }
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			srv.ActivateAndServe()
+		}()
+		<-started
+		t.Cleanup(func() {
+			srv.Shutdown()
+			<-done
+		})
+	}
+	return s
+}
+
+// add adds records in zone-file syntax, such as
+// "_imaps._tcp.svc.test. 60 IN SRV 10 5 993 a.svc.test.".
+func (s *testDNS) add(t testing.TB, rrs ...string) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, text := range rrs {
+		rr, err := dns.NewRR(text)
+		if err != nil {
+			t.Fatalf("DNS record %q: %v", text, err)
+		}
+		name := strings.ToLower(rr.Header().Name)
+		s.records[name] = append(s.records[name], rr)
+	}
+}
+
+// fail makes name answer SERVFAIL; silence makes it answer nothing.
+func (s *testDNS) fail(name string)    { s.mu.Lock(); s.servfail[name] = true; s.mu.Unlock() }
+func (s *testDNS) silence(name string) { s.mu.Lock(); s.silent[name] = true; s.mu.Unlock() }
+
+// resolver is a pure-Go resolver that asks only s, over transport ("udp"
+// or "tcp"; Go's resolver frames its queries by the connection's kind).
+func (s *testDNS) resolver(transport string) *net.Resolver {
+	addr := s.udpAddr
+	if transport == "tcp" {
+		addr = s.tcpAddr
+	}
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, transport, addr)
+	}}
+}
+
+func (s *testDNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	if len(req.Question) != 1 {
+		m := new(dns.Msg)
+		w.WriteMsg(m.SetRcode(req, dns.RcodeFormatError))
+		return
+	}
+	q := req.Question[0]
+	name := strings.ToLower(q.Name)
+	s.mu.Lock()
+	silent, servfail := s.silent[name], s.servfail[name]
+	rrs, known := s.records[name]
+	s.mu.Unlock()
+	if silent {
+		return
+	}
+	m := new(dns.Msg)
+	m.SetReply(req)
+	m.Authoritative = true
+	switch {
+	case servfail:
+		m.Rcode = dns.RcodeServerFailure
+	case !known:
+		m.Rcode = dns.RcodeNameError
+	default:
+		for _, rr := range rrs {
+			if rr.Header().Rrtype == q.Qtype {
+				m.Answer = append(m.Answer, rr)
+			}
+		}
+	}
+	w.WriteMsg(m)
+}
