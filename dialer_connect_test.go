@@ -58,7 +58,7 @@ func TestDialConnectable(t *testing.T) {
 func TestDialConnectableContext(t *testing.T) {
 	w := newServiceWorld(t, "udp")
 	silent := loopback.Serve(t, "tcp4", func(c net.Conn) { io.Copy(io.Discard, c) }) // never answers the hello
-	w.dns.add(t, "slow.svc.test. 60 IN A 127.0.0.1")
+	w.dns.Add(t, "slow.svc.test. 60 IN A 127.0.0.1")
 	w.srv(t, "_imaps._tcp.svc.test", 10, 0, uint16(silent.Addr().(*net.TCPAddr).Port), "slow.svc.test")
 	w.srv(t, "_imaps._tcp.svc.test", 20, 0, w.server(t, "b.svc.test", "svc.test").Addr.Port(), "b.svc.test")
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)

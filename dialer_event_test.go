@@ -65,7 +65,7 @@ func TestDialerEvents(t *testing.T) {
 			w.srv(t, "_imaps._tcp.svc.test", 10, 0, w.down(t, "a.svc.test"), "a.svc.test")
 			w.srv(t, "_imaps._tcp.svc.test", 20, 0, w.server(t, "b.svc.test", "b.svc.test").Addr.Port(), "b.svc.test")
 		}, []string{resolving, resolved, connecting, connecting, connected, handshaking, failed}},
-		{"SERVFAIL", func(t *testing.T, w *serviceWorld) { w.dns.fail("_imaps._tcp.svc.test.") }, []string{resolving, resolved, failed}},
+		{"SERVFAIL", func(t *testing.T, w *serviceWorld) { w.dns.Fail("_imaps._tcp.svc.test.") }, []string{resolving, resolved, failed}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,21 +10,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/giotls/giotls/internal/dnstest"
 	"github.com/giotls/giotls/internal/testpki"
 )
 
 // serviceWorld is a DNS server and a CA for the domain svc.test, with a
 // Dialer that resolves through the one and trusts the other.
 type serviceWorld struct {
-	dns *testDNS
+	dns *dnstest.Server
 	ca  *testCA
 	d   *Dialer
 }
 
 func newServiceWorld(t *testing.T, transport string) *serviceWorld {
 	t.Helper()
-	w := &serviceWorld{dns: startTestDNS(t), ca: newTestCA(t, "Service CA")}
-	w.d = &Dialer{Database: w.ca.db, Resolver: w.dns.resolver(transport), NetDialer: &net.Dialer{Timeout: 20 * time.Second}}
+	w := &serviceWorld{dns: dnstest.Start(t), ca: newTestCA(t, "Service CA")}
+	w.d = &Dialer{Database: w.ca.db, Resolver: w.dns.Resolver(transport), NetDialer: &net.Dialer{Timeout: 20 * time.Second}}
 	return w
 }
 
@@ -34,7 +35,7 @@ func (w *serviceWorld) server(t *testing.T, host string, dnsNames ...string) *tl
 	t.Helper()
 	leaf := w.ca.MustLeaf(t, dnsNames[0], testpki.DNSNames(dnsNames...))
 	s := startTLSServer(t, "tcp4", serverConfig(leaf), nil)
-	w.dns.add(t, host+". 60 IN A 127.0.0.1")
+	w.dns.Add(t, host+". 60 IN A 127.0.0.1")
 	return s
 }
 
@@ -47,13 +48,13 @@ func (w *serviceWorld) down(t *testing.T, host string) uint16 {
 	}
 	port := uint16(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	w.dns.add(t, host+". 60 IN A 127.0.0.1")
+	w.dns.Add(t, host+". 60 IN A 127.0.0.1")
 	return port
 }
 
 func (w *serviceWorld) srv(t *testing.T, name string, priority, weight int, port uint16, target string) {
 	t.Helper()
-	w.dns.add(t, fmt.Sprintf("%s. 60 IN SRV %d %d %d %s.", name, priority, weight, port, target))
+	w.dns.Add(t, fmt.Sprintf("%s. 60 IN SRV %d %d %d %s.", name, priority, weight, port, target))
 }
 
 // attemptsOf returns the targets a failed dial tried, in order.
@@ -208,7 +209,7 @@ func TestDialServiceFallback(t *testing.T) {
 	// gopher is 70, in Go's own table and /etc/services alike.
 	t.Run("connects", func(t *testing.T) {
 		w := newServiceWorld(t, "udp")
-		w.dns.add(t, "fallback.test. 60 IN A 127.0.0.1")
+		w.dns.Add(t, "fallback.test. 60 IN A 127.0.0.1")
 		leaf := w.ca.MustLeaf(t, "fallback.test", testpki.DNSNames("fallback.test"))
 		ln, err := net.Listen("tcp4", "127.0.0.1:70")
 		if err != nil {
@@ -238,7 +239,7 @@ func TestDialServiceFallback(t *testing.T) {
 	})
 	t.Run("tried", func(t *testing.T) {
 		w := newServiceWorld(t, "tcp")
-		w.dns.add(t, "nobody.test. 60 IN A 127.0.0.1")
+		w.dns.Add(t, "nobody.test. 60 IN A 127.0.0.1")
 		_, err := w.d.DialService(context.Background(), "gopher", "tcp", "nobody.test")
 		if got := attemptsOf(t, err); len(got) != 1 || got[0] != "nobody.test:70" {
 			t.Fatalf("with no SRV record tried %q, want nobody.test:70", got)
@@ -259,13 +260,13 @@ func TestDialServiceFailures(t *testing.T) {
 			"no SRV record for _no-such-service._tcp.svc.test, and no well-known port",
 			func(err error) bool { var e *net.DNSError; return errors.As(err, &e) && e.IsNotFound }},
 		{"no SRV record at an existing name, no port", func(t *testing.T, w *serviceWorld) {
-			w.dns.add(t, "_no-such-service._tcp.svc.test. 60 IN TXT \"not SRV\"")
+			w.dns.Add(t, "_no-such-service._tcp.svc.test. 60 IN TXT \"not SRV\"")
 		}, "no-such-service", 0, "no SRV record",
 			func(err error) bool { var e *net.DNSError; return errors.As(err, &e) && e.IsNotFound }},
-		{"SERVFAIL", func(t *testing.T, w *serviceWorld) { w.dns.fail("_imaps._tcp.svc.test.") }, "imaps", 0,
+		{"SERVFAIL", func(t *testing.T, w *serviceWorld) { w.dns.Fail("_imaps._tcp.svc.test.") }, "imaps", 0,
 			"SRV lookup of _imaps._tcp.svc.test failed",
 			func(err error) bool { var e *net.DNSError; return errors.As(err, &e) && !e.IsNotFound }},
-		{"no answer", func(t *testing.T, w *serviceWorld) { w.dns.silence("_imaps._tcp.svc.test.") }, "imaps", 300 * time.Millisecond,
+		{"no answer", func(t *testing.T, w *serviceWorld) { w.dns.Silence("_imaps._tcp.svc.test.") }, "imaps", 300 * time.Millisecond,
 			"SRV lookup of _imaps._tcp.svc.test failed",
 			func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }},
 		{"target \".\"", func(t *testing.T, w *serviceWorld) { w.srv(t, "_imaps._tcp.svc.test", 0, 0, 0, "") }, "imaps", 0,

@@ -1,4 +1,7 @@
-package giotls
+// Package dnstest runs an authoritative DNS server on loopback for tests
+// and examples: SRV, A and other records a test adds, over UDP and TCP,
+// and a net.Resolver that asks only it.
+package dnstest
 
 import (
 	"context"
@@ -10,11 +13,11 @@ import (
 	"github.com/miekg/dns"
 )
 
-// testDNS is an authoritative DNS server on 127.0.0.1, over UDP and TCP,
+// Server is an authoritative DNS server on 127.0.0.1, over UDP and TCP,
 // answering from the records a test adds: the names it knows get their
 // records of the type asked (or an empty answer), others NXDOMAIN, and
 // names marked so get SERVFAIL or no answer at all.
-type testDNS struct {
+type Server struct {
 	udpAddr, tcpAddr string
 
 	mu       sync.Mutex
@@ -23,9 +26,10 @@ type testDNS struct {
 	silent   map[string]bool
 }
 
-func startTestDNS(t testing.TB) *testDNS {
+// Start starts a server, stopped when the test ends.
+func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &testDNS{records: map[string][]dns.RR{}, servfail: map[string]bool{}, silent: map[string]bool{}}
+	s := &Server{records: map[string][]dns.RR{}, servfail: map[string]bool{}, silent: map[string]bool{}}
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("DNS server: listen on UDP loopback: %v", err)
@@ -53,9 +57,9 @@ func startTestDNS(t testing.TB) *testDNS {
 	return s
 }
 
-// add adds records in zone-file syntax, such as
+// Add adds records in zone-file syntax, such as
 // "_imaps._tcp.svc.test. 60 IN SRV 10 5 993 a.svc.test.".
-func (s *testDNS) add(t testing.TB, rrs ...string) {
+func (s *Server) Add(t testing.TB, rrs ...string) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -69,13 +73,15 @@ func (s *testDNS) add(t testing.TB, rrs ...string) {
 	}
 }
 
-// fail makes name answer SERVFAIL; silence makes it answer nothing.
-func (s *testDNS) fail(name string)    { s.mu.Lock(); s.servfail[name] = true; s.mu.Unlock() }
-func (s *testDNS) silence(name string) { s.mu.Lock(); s.silent[name] = true; s.mu.Unlock() }
+// Fail makes name (absolute, lower case) answer SERVFAIL.
+func (s *Server) Fail(name string) { s.mu.Lock(); s.servfail[name] = true; s.mu.Unlock() }
 
-// resolver is a pure-Go resolver that asks only s, over transport ("udp"
+// Silence makes name (absolute, lower case) answer nothing.
+func (s *Server) Silence(name string) { s.mu.Lock(); s.silent[name] = true; s.mu.Unlock() }
+
+// Resolver is a pure-Go resolver that asks only s, over transport ("udp"
 // or "tcp"; Go's resolver frames its queries by the connection's kind).
-func (s *testDNS) resolver(transport string) *net.Resolver {
+func (s *Server) Resolver(transport string) *net.Resolver {
 	addr := s.udpAddr
 	if transport == "tcp" {
 		addr = s.tcpAddr
@@ -86,7 +92,8 @@ func (s *testDNS) resolver(transport string) *net.Resolver {
 	}}
 }
 
-func (s *testDNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+// ServeDNS answers one query (dns.Handler).
+func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	if len(req.Question) != 1 {
 		m := new(dns.Msg)
 		w.WriteMsg(m.SetRcode(req, dns.RcodeFormatError))
