@@ -35,6 +35,37 @@ func (d *Dialer) DialService(ctx context.Context, service, protocol, domain stri
 	return d.DialConnectable(ctx, "tcp", NewNetworkService(service, protocol, domain))
 }
 
+// LookupService returns the targets [Dialer.DialService] tries for
+// _service._protocol.domain, in the order it tries them (RFC 2782, or GIO's
+// fallback to domain; their host names are not resolved), for a program
+// that dials each itself, such as one speaking STARTTLS first. Its server
+// identity should still be [NewNetworkService](service, protocol, domain).
+func (d *Dialer) LookupService(ctx context.Context, service, protocol, domain string) ([]*NetworkAddress, error) {
+	if d == nil {
+		d = new(Dialer)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	targets, err := d.serviceTargets(ctx, NewNetworkService(service, protocol, domain))
+	if err != nil {
+		return nil, err
+	}
+	addrs := make([]*NetworkAddress, 0, len(targets))
+	for _, t := range targets {
+		host, port, err := net.SplitHostPort(t)
+		if err != nil {
+			return nil, newError(ErrorMisc, err, "bad SRV target %q", t)
+		}
+		p, err := strconv.ParseUint(port, 10, 16)
+		if err != nil {
+			return nil, newError(ErrorMisc, err, "bad SRV target %q", t)
+		}
+		addrs = append(addrs, NewNetworkAddress(strings.TrimSuffix(host, "."), uint16(p)))
+	}
+	return addrs, nil
+}
+
 // serviceTargets are the addresses of s: its SRV targets in RFC 2782 order,
 // or the fallback to its domain.
 func (d *Dialer) serviceTargets(ctx context.Context, s *NetworkService) ([]string, error) {

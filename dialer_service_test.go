@@ -320,3 +320,28 @@ func TestDialServiceBadArguments(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupService(t *testing.T) {
+	w := newServiceWorld(t, "tcp")
+	w.srv(t, "_imaps._tcp.svc.test", 20, 0, 994, "second.svc.test")
+	w.srv(t, "_imaps._tcp.svc.test", 10, 0, 993, "first.svc.test")
+	w.srv(t, "_submissions._tcp.svc.test", 0, 0, 0, "")
+	tests := []struct {
+		service string
+		want    string
+	}{
+		{"imaps", "[first.svc.test:993 second.svc.test:994]"},
+		{"gopher", "[svc.test:70]"}, // no SRV record: GIO's fallback
+		{"submissions", "error"},    // "." : not available
+	}
+	for _, tt := range tests {
+		addrs, err := w.d.LookupService(context.Background(), tt.service, "tcp", "svc.test")
+		got := fmt.Sprint(addrs)
+		if err != nil {
+			got = "error"
+		}
+		if got != tt.want {
+			t.Errorf("LookupService(%s) = %s (%v), want %s", tt.service, got, err, tt.want)
+		}
+	}
+}
