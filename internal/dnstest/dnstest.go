@@ -5,6 +5,7 @@ package dnstest
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -24,20 +25,31 @@ type Server struct {
 	records  map[string][]dns.RR // by lower-case absolute name
 	servfail map[string]bool
 	silent   map[string]bool
+	stops    []func()
 }
 
 // Start starts a server, stopped when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	s, err := New()
+	if err != nil {
+		t.Fatalf("DNS server: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// New starts a server on 127.0.0.1; Close stops it.
+func New() (*Server, error) {
 	s := &Server{records: map[string][]dns.RR{}, servfail: map[string]bool{}, silent: map[string]bool{}}
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("DNS server: listen on UDP loopback: %v", err)
+		return nil, fmt.Errorf("listen on UDP loopback: %w", err)
 	}
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		pc.Close()
-		t.Fatalf("DNS server: listen on TCP loopback: %v", err)
+		return nil, fmt.Errorf("listen on TCP loopback: %w", err)
 	}
 	s.udpAddr, s.tcpAddr = pc.LocalAddr().String(), ln.Addr().String()
 	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: s}, {Listener: ln, Handler: s}} {
@@ -49,28 +61,45 @@ func Start(t testing.TB) *Server {
 			srv.ActivateAndServe()
 		}()
 		<-started
-		t.Cleanup(func() {
+		s.stops = append(s.stops, func() {
 			srv.Shutdown()
 			<-done
 		})
 	}
-	return s
+	return s, nil
+}
+
+// Close stops the server and waits for it.
+func (s *Server) Close() {
+	for _, stop := range s.stops {
+		stop()
+	}
+	s.stops = nil
 }
 
 // Add adds records in zone-file syntax, such as
-// "_imaps._tcp.svc.test. 60 IN SRV 10 5 993 a.svc.test.".
+// "_imaps._tcp.svc.test. 60 IN SRV 10 5 993 a.svc.test.", failing t on a
+// bad one.
 func (s *Server) Add(t testing.TB, rrs ...string) {
 	t.Helper()
+	if err := s.AddRecords(rrs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// AddRecords is Add, returning the first bad record's error.
+func (s *Server) AddRecords(rrs ...string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, text := range rrs {
 		rr, err := dns.NewRR(text)
 		if err != nil {
-			t.Fatalf("DNS record %q: %v", text, err)
+			return fmt.Errorf("DNS record %q: %w", text, err)
 		}
 		name := strings.ToLower(rr.Header().Name)
 		s.records[name] = append(s.records[name], rr)
 	}
+	return nil
 }
 
 // Fail makes name (absolute, lower case) answer SERVFAIL.
