@@ -77,11 +77,11 @@ type dialAttempt struct {
 // can return that target's error unchanged.
 func (d *Dialer) connect(ctx context.Context, network string, c Connectable) (*ClientConnection, []dialAttempt, error) {
 	d.emit(SocketClientResolving, c, nil)
-	targets, err := d.targets(ctx, network, c)
+	targets, note, err := d.targets(ctx, c)
 	d.emit(SocketClientResolved, c, nil)
 	if err != nil {
 		d.emit(SocketClientComplete, c, nil)
-		return nil, nil, newDialError(ctx, c, err, nil)
+		return nil, nil, newDialError(ctx, c, "", err, nil)
 	}
 	var attempts []dialAttempt
 	for i, t := range targets {
@@ -104,26 +104,27 @@ func (d *Dialer) connect(ctx context.Context, network string, c Connectable) (*C
 		return conn, attempts, nil
 	}
 	d.emit(SocketClientComplete, c, nil)
-	return nil, attempts, newDialError(ctx, c, nil, attempts)
+	return nil, attempts, newDialError(ctx, c, note, nil, attempts)
 }
 
-// targets turns c into the "host:port" addresses to dial, in order.
-func (d *Dialer) targets(ctx context.Context, network string, c Connectable) ([]string, error) {
+// targets turns c into the "host:port" addresses to dial, in order, with
+// a note on how they were found when that is not plain.
+func (d *Dialer) targets(ctx context.Context, c Connectable) (targets []string, note string, err error) {
 	switch v := c.(type) {
 	case *NetworkAddress:
 		if v != nil && v.Hostname != "" {
-			return []string{net.JoinHostPort(strings.Trim(v.Hostname, "[]"), strconv.Itoa(int(v.Port)))}, nil
+			return []string{net.JoinHostPort(strings.Trim(v.Hostname, "[]"), strconv.Itoa(int(v.Port)))}, "", nil
 		}
 	case *InetSocketAddress:
 		if v != nil && v.AddrPort.Addr().IsValid() {
-			return []string{v.AddrPort.String()}, nil
+			return []string{v.AddrPort.String()}, "", nil
 		}
 	case *NetworkService:
 		if v != nil {
 			return d.serviceTargets(ctx, v)
 		}
 	}
-	return nil, newError(ErrorMisc, nil, "nothing to dial: no host in %v", c)
+	return nil, "", newError(ErrorMisc, nil, "nothing to dial: no host in %v", c)
 }
 
 // dialTCP opens the TCP connection to one target, "host:port", resolving a
@@ -192,6 +193,7 @@ func (d *Dialer) clientConnection(ctx context.Context, raw net.Conn, identity Co
 // target tried with its error, and ctx's error if it ended the dial.
 type dialError struct {
 	what     Connectable
+	note     string // how the targets were found, if not plainly
 	lookup   error
 	attempts []dialAttempt
 	ctxErr   error
@@ -201,6 +203,9 @@ func (e *dialError) Error() string {
 	var b strings.Builder
 	b.WriteString("giotls: could not connect to ")
 	b.WriteString(connectableString(e.what))
+	if e.note != "" {
+		b.WriteString(" (" + e.note + ")")
+	}
 	switch {
 	case e.lookup != nil:
 		b.WriteString(": ")
@@ -229,8 +234,8 @@ func (e *dialError) Error() string {
 // newDialError records why a dial failed; ctx's error is added when it
 // ended the dial and no target's error says so already. It is read now:
 // the caller cancels ctx when it returns.
-func newDialError(ctx context.Context, what Connectable, lookup error, attempts []dialAttempt) *dialError {
-	e := &dialError{what: what, lookup: lookup, attempts: attempts}
+func newDialError(ctx context.Context, what Connectable, note string, lookup error, attempts []dialAttempt) *dialError {
+	e := &dialError{what: what, note: note, lookup: lookup, attempts: attempts}
 	if err := context.Cause(ctx); err != nil && !slices.ContainsFunc(e.Unwrap(), func(x error) bool { return errors.Is(x, err) }) {
 		e.ctxErr = err
 	}

@@ -47,7 +47,7 @@ func (d *Dialer) LookupService(ctx context.Context, service, protocol, domain st
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	targets, err := d.serviceTargets(ctx, NewNetworkService(service, protocol, domain))
+	targets, _, err := d.serviceTargets(ctx, NewNetworkService(service, protocol, domain))
 	if err != nil {
 		return nil, err
 	}
@@ -68,37 +68,37 @@ func (d *Dialer) LookupService(ctx context.Context, service, protocol, domain st
 
 // serviceTargets are the addresses of s: its SRV targets in RFC 2782 order,
 // or the fallback to its domain.
-func (d *Dialer) serviceTargets(ctx context.Context, s *NetworkService) ([]string, error) {
+func (d *Dialer) serviceTargets(ctx context.Context, s *NetworkService) (targets []string, note string, err error) {
 	if s.Service == "" || s.Protocol == "" || s.Domain == "" {
-		return nil, newError(ErrorMisc, nil, "invalid service %q: service, protocol and domain must not be empty", s.String())
+		return nil, "", newError(ErrorMisc, nil, "invalid service %q: service, protocol and domain must not be empty", s.String())
 	}
 	domain, err := hostIdentity(s.Domain, 0)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if domain.host == "" {
-		return nil, newError(ErrorMisc, nil, "invalid service %q: the domain is an IP address", s.String())
+		return nil, "", newError(ErrorMisc, nil, "invalid service %q: the domain is an IP address", s.String())
 	}
 	r := d.resolver()
 	_, srvs, err := r.LookupSRV(ctx, s.Service, s.Protocol, domain.host)
 	if len(srvs) == 0 {
 		var dnsErr *net.DNSError
 		if err == nil || !errors.As(err, &dnsErr) || !dnsErr.IsNotFound {
-			return nil, newError(ErrorMisc, err, "SRV lookup of %s failed", s)
+			return nil, "", newError(ErrorMisc, err, "SRV lookup of %s failed", s)
 		}
 		port, perr := servicePort(ctx, r, s.Service)
 		if perr != nil {
-			return nil, newError(ErrorMisc, err, "no SRV record for %s, and no well-known port for %q to fall back on", s, s.Service)
+			return nil, "", newError(ErrorMisc, err, "no SRV record for %s, and no well-known port for %q to fall back on", s, s.Service)
 		}
 		// GIO's fallback (gnetworkservice.c): the domain itself.
-		return []string{net.JoinHostPort(domain.host, strconv.Itoa(int(port)))}, nil
+		return []string{net.JoinHostPort(domain.host, strconv.Itoa(int(port)))}, "no SRV record: the domain on the service's port", nil
 	}
 	// Records with bad names were dropped and err says so; the rest are
 	// usable.
 	if len(srvs) == 1 && srvs[0].Target == "." {
-		return nil, newError(ErrorMisc, nil, "service %s is not available: its SRV record's target is \".\" (RFC 2782)", s)
+		return nil, "", newError(ErrorMisc, nil, "service %s is not available: its SRV record's target is \".\" (RFC 2782)", s)
 	}
-	targets := make([]string, 0, len(srvs))
+	targets = make([]string, 0, len(srvs))
 	for _, srv := range srvs {
 		if srv.Target == "." || srv.Target == "" {
 			continue // "." cannot be dialed, and is only meaningful alone
@@ -106,9 +106,9 @@ func (d *Dialer) serviceTargets(ctx context.Context, s *NetworkService) ([]strin
 		targets = append(targets, net.JoinHostPort(srv.Target, strconv.Itoa(int(srv.Port))))
 	}
 	if len(targets) == 0 {
-		return nil, newError(ErrorMisc, err, "service %s has no usable SRV target", s)
+		return nil, "", newError(ErrorMisc, err, "service %s has no usable SRV target", s)
 	}
-	return targets, nil
+	return targets, "", nil
 }
 
 // servicePort is the well-known TCP port of service, as GIO's fallback

@@ -244,6 +244,9 @@ func TestDialServiceFallback(t *testing.T) {
 		if got := attemptsOf(t, err); len(got) != 1 || got[0] != "nobody.test:70" {
 			t.Fatalf("with no SRV record tried %q, want nobody.test:70", got)
 		}
+		if want := "could not connect to _gopher._tcp.nobody.test (no SRV record: the domain on the service's port): tried nobody.test:70 ("; !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	})
 }
 
