@@ -94,6 +94,9 @@ type Dialer struct {
 // complete. On failure the TCP connection is closed and the error is the
 // handshake's (errors.Is(err, ErrBadCertificate), ctx's error, ...) or the
 // dial's.
+//
+// It is [Dialer.DialConnectable] with that NetworkAddress (and its events),
+// except that its error is the one target's own.
 func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	if d == nil {
 		d = new(Dialer)
