@@ -30,7 +30,8 @@ import (
 // there is no SRV record at all, DialService falls back, as GIO does, to
 // domain itself on the service's well-known TCP port (the services
 // database, /etc/services, as getservbyname); a service with no known port
-// then fails with the lookup's error.
+// then fails with the lookup's error. At most 32 targets, the first in that
+// order, are tried.
 func (d *Dialer) DialService(ctx context.Context, service, protocol, domain string) (*ClientConnection, error) {
 	return d.DialConnectable(ctx, "tcp", NewNetworkService(service, protocol, domain))
 }
@@ -65,6 +66,11 @@ func (d *Dialer) LookupService(ctx context.Context, service, protocol, domain st
 	}
 	return addrs, nil
 }
+
+// maxServiceTargets bounds the targets of one SRV answer that are tried:
+// the answer is whatever the DNS (or whoever forges it) says, and each
+// target costs a dial.
+const maxServiceTargets = 32
 
 // serviceTargets are the addresses of s: its SRV targets in RFC 2782 order,
 // or the fallback to its domain.
@@ -107,6 +113,9 @@ func (d *Dialer) serviceTargets(ctx context.Context, s *NetworkService) (targets
 	}
 	if len(targets) == 0 {
 		return nil, "", newError(ErrorMisc, err, "service %s has no usable SRV target", s)
+	}
+	if len(targets) > maxServiceTargets {
+		targets = targets[:maxServiceTargets]
 	}
 	return targets, "", nil
 }

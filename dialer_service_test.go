@@ -348,3 +348,19 @@ func TestLookupService(t *testing.T) {
 		}
 	}
 }
+
+// An SRV answer is attacker-controlled: at most maxServiceTargets targets,
+// the first in RFC 2782 order, are tried.
+func TestDialServiceTargetBudget(t *testing.T) {
+	w := newServiceWorld(t, "tcp") // the answer is too big for UDP
+	for i := range 200 {
+		w.srv(t, "_imaps._tcp.svc.test", 10+i, 0, uint16(1000+i), fmt.Sprintf("t%d.svc.test", i))
+	}
+	addrs, err := w.d.LookupService(context.Background(), "imaps", "tcp", "svc.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(addrs) != maxServiceTargets || addrs[0].Hostname != "t0.svc.test" || addrs[len(addrs)-1].Port != uint16(1000+maxServiceTargets-1) {
+		t.Fatalf("%d targets, from %v to %v; want the first %d", len(addrs), addrs[0], addrs[len(addrs)-1], maxServiceTargets)
+	}
+}
