@@ -2,6 +2,7 @@ package giotls
 
 import (
 	"context"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -53,6 +54,15 @@ func ParseNetworkAddressURI(uri string, defaultPort uint16) (*NetworkAddress, er
 	}
 	if strings.ContainsAny(host, " /\\@\x00") {
 		return nil, newError(ErrorMisc, nil, "invalid URI %q: bad character in host", uri)
+	}
+	// RFC 3986, section 3.2.2: an IPv6 address only in brackets, and only
+	// an IPv6 address there.
+	if strings.HasPrefix(u.Host, "[") {
+		if ip, err := netip.ParseAddr(host); err != nil || !ip.Is6() {
+			return nil, newError(ErrorMisc, err, "invalid URI %q: %q in brackets is not an IPv6 address", uri, host)
+		}
+	} else if strings.Contains(host, ":") {
+		return nil, newError(ErrorMisc, nil, "invalid URI %q: an IPv6 address needs brackets", uri)
 	}
 	port := defaultPort
 	if s := u.Port(); s != "" {

@@ -38,6 +38,10 @@ func TestParseNetworkAddressURI(t *testing.T) {
 		{"https://example.org:x/", "", 0, "invalid URI"},
 		{"https://[::1/", "", 0, "invalid URI"},
 		{"https://a b/", "", 0, "invalid URI"},
+		{"A://::0", "", 0, "needs brackets"},
+		{"https://::1/", "", 0, "needs brackets"},
+		{"https://[example.org]/", "", 0, "invalid URI"},
+		{"https://[192.0.2.1]/", "", 0, "invalid URI"},
 		{"", "", 0, "want scheme://host[:port]"},
 	}
 	for _, tt := range tests {
@@ -111,4 +115,29 @@ func TestDialHostAndURI(t *testing.T) {
 			t.Errorf("bad input: %v, want a giotls *Error", err)
 		}
 	}
+}
+
+// ParseNetworkAddressURI never panics, and what it accepts is a host that
+// ParseNetworkAddress reads back from String.
+func FuzzParseNetworkAddressURI(f *testing.F) {
+	for _, s := range []string{"https://example.org/", "imaps://u:p@[::1]:993", "https://[fe80::1%25eth0]/", "x://h:0", "https://%41/", "mailto:a@b", "https://[::1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		a, err := ParseNetworkAddressURI(uri, 443)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v is not a giotls *Error", err)
+			}
+			return
+		}
+		if a.Hostname == "" || strings.ContainsAny(a.Hostname, " /\\@\x00") {
+			t.Fatalf("%q gave host %q", uri, a.Hostname)
+		}
+		back, err := ParseNetworkAddress(a.String(), 1)
+		if err != nil || back.Port != a.Port {
+			t.Fatalf("%q gave %v, which ParseNetworkAddress reads as %v, %v", uri, a, back, err)
+		}
+	})
 }
