@@ -39,7 +39,7 @@ func TestParseNetworkAddressURI(t *testing.T) {
 		{"https://[::1/", "", 0, "invalid URI"},
 		{"https://a b/", "", 0, "invalid URI"},
 		{"A://::0", "", 0, "needs brackets"},
-		{"https://::1/", "", 0, "needs brackets"},
+		{"https://::1/", "", 0, "invalid URI"},
 		{"https://[example.org]/", "", 0, "invalid URI"},
 		{"https://[192.0.2.1]/", "", 0, "invalid URI"},
 		{"", "", 0, "want scheme://host[:port]"},
