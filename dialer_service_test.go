@@ -140,8 +140,9 @@ func TestDialServiceIdentityIsTheDomain(t *testing.T) {
 		})
 	}
 
-	t.Run("target name only, alone", func(t *testing.T) {
+	t.Run("target name only, after one down", func(t *testing.T) {
 		w := newServiceWorld(t, "udp")
+		w.srv(t, "_xmpp-client._tcp.svc.test", 5, 0, w.down(t, "down.svc.test"), "down.svc.test")
 		s := w.server(t, "host.svc.test", "host.svc.test")
 		w.srv(t, "_xmpp-client._tcp.svc.test", 10, 0, s.Addr.Port(), "host.svc.test")
 		conn, err := w.d.DialService(context.Background(), "xmpp-client", "tcp", "svc.test")
@@ -153,6 +154,10 @@ func TestDialServiceIdentityIsTheDomain(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), fmt.Sprintf("host.svc.test:%d", s.Addr.Port())) {
 			t.Errorf("error %q does not name the target tried", err)
+		}
+		var op *net.OpError
+		if !errors.As(err, &op) || len(attemptsOf(t, err)) != 2 || !strings.HasPrefix(attemptsOf(t, err)[0], "down.svc.test:") {
+			t.Errorf("error %q: want both targets, the first with its *net.OpError", err)
 		}
 	})
 }
