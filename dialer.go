@@ -5,8 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"slices"
-	"time"
 )
 
 // Dialer connects to TLS servers: GIO's GSocketClient with its tls property
@@ -37,9 +35,10 @@ type Dialer struct {
 	// handshake included.
 	NetDialer *net.Dialer
 
-	// Database verifies the server's certificate. nil means the system
-	// database, the backend's default (unlike [ClientConnection.SetDatabase] with nil,
-	// which means no database at all).
+	// Database verifies the server's certificate. nil means the backend's
+	// default database: the system's, unless one was set with
+	// [Backend.SetDefaultDatabase] (unlike [ClientConnection.SetDatabase]
+	// with nil, which means no database at all).
 	Database Database
 
 	// Certificate is the client certificate to send if the server asks for
@@ -75,6 +74,15 @@ type Dialer struct {
 	// SetRequireCloseNotify or OnNotify. An error from it closes the
 	// connection and is returned by DialContext.
 	Configure func(conn *ClientConnection) error
+
+	// Resolver looks up SRV records and host names; nil means the
+	// NetDialer's Resolver, else net.DefaultResolver.
+	Resolver *net.Resolver
+
+	// Event, if set, is called at each step of each dial, as GIO's
+	// GSocketClient::event signal: see [SocketClientEvent] for the order.
+	// It runs on the dialing goroutine and must not block.
+	Event func(event SocketClientEvent, c Connectable, conn net.Conn)
 }
 
 // DialContext connects to addr on the named network ("tcp", "tcp4" or
@@ -87,6 +95,9 @@ type Dialer struct {
 // complete. On failure the TCP connection is closed and the error is the
 // handshake's (errors.Is(err, ErrBadCertificate), ctx's error, ...) or the
 // dial's.
+//
+// It is [Dialer.DialConnectable] with that NetworkAddress (and its events),
+// except that its error is the one target's own.
 func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	if d == nil {
 		d = new(Dialer)
@@ -94,57 +105,17 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	nd := d.NetDialer
-	if nd == nil {
-		nd = new(net.Dialer)
-	}
-	timeout := nd.Timeout
-	if !nd.Deadline.IsZero() {
-		if until := time.Until(nd.Deadline); timeout == 0 || until < timeout {
-			timeout = until
-		}
-	}
-	if timeout != 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
-	}
+	ctx, cancel := d.bound(ctx)
+	defer cancel()
 	identity, err := dialIdentity(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := nd.DialContext(ctx, network, addr)
+	conn, attempts, err := d.connect(ctx, network, identity)
 	if err != nil {
-		return nil, err
-	}
-	conn, err := d.backend().NewClientConnection(raw, identity)
-	if err != nil {
-		raw.Close()
-		return nil, err
-	}
-	if d.Database != nil {
-		conn.SetDatabase(d.Database)
-	}
-	if d.Certificate != nil {
-		conn.SetCertificate(d.Certificate)
-	}
-	if d.Interaction != nil {
-		conn.SetInteraction(d.Interaction)
-	}
-	if len(d.AdvertisedProtocols) > 0 {
-		conn.SetAdvertisedProtocols(slices.Clone(d.AdvertisedProtocols))
-	}
-	if d.AcceptCertificate != nil {
-		conn.OnAcceptCertificate(d.AcceptCertificate)
-	}
-	if d.Configure != nil {
-		if err := d.Configure(conn); err != nil {
-			conn.Close()
-			return nil, err
+		if len(attempts) == 1 { // the one target's error, unchanged
+			return nil, attempts[0].err
 		}
-	}
-	if err := conn.Handshake(ctx); err != nil {
-		conn.Close()
 		return nil, err
 	}
 	return conn, nil

@@ -137,7 +137,7 @@ func (f *fakeT) Errorf(string, ...any) { f.failed = true }
 var (
 	backticked  = regexp.MustCompile("`([^`]*)`")
 	parenthesis = regexp.MustCompile(`\([^()]*\)`)
-	goName      = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)?$`)
+	goName      = regexp.MustCompile(`^(pkcs11\.)?[A-Z][A-Za-z0-9]*(\.[A-Z][A-Za-z0-9]*)?$`)
 )
 
 // checkParityRow checks one row: GIO's names, then giotls's.
@@ -198,7 +198,16 @@ func parityRows(t *testing.T, readme string) [][2]string {
 // functions, constants and variables, Type.Name for methods, struct fields
 // and interface methods.
 func exportedNames(t *testing.T) map[string]bool {
-	entries, err := os.ReadDir(".")
+	names := map[string]bool{}
+	addExportedNames(t, names, ".", "")
+	addExportedNames(t, names, "pkcs11", "pkcs11.") // the PKCS#11 module's
+	return names
+}
+
+// addExportedNames adds the exported names of the package in dir to names,
+// each with prefix.
+func addExportedNames(t *testing.T, names map[string]bool, dir, prefix string) {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,17 +215,16 @@ func exportedNames(t *testing.T) map[string]bool {
 	var files []*ast.File
 	for _, e := range entries {
 		if n := e.Name(); strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
-			f, err := parser.ParseFile(fset, n, nil, parser.SkipObjectResolution)
+			f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.SkipObjectResolution)
 			if err != nil {
 				t.Fatal(err)
 			}
 			files = append(files, f)
 		}
 	}
-	names := map[string]bool{}
 	add := func(n string) {
 		if ast.IsExported(n[strings.LastIndex(n, ".")+1:]) {
-			names[n] = true
+			names[prefix+n] = true
 		}
 	}
 	for _, f := range files {
@@ -263,5 +271,4 @@ func exportedNames(t *testing.T) map[string]bool {
 			}
 		}
 	}
-	return names
 }

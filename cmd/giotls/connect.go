@@ -15,6 +15,7 @@ import (
 )
 
 const connectHelp = `usage: giotls connect [flags] HOST[:PORT]
+       giotls connect --service NAME[/PROTO] [flags] DOMAIN
 
 Connects to a TLS server the way a GIO program does, and reports what GIO
 would see: protocol, cipher suite, the peer's chain, every problem with its
@@ -30,12 +31,19 @@ on a terminal, you accept it when asked.
 
 PORT defaults to 443, or to the --starttls protocol's port.
 
+With --service and a DOMAIN without a port, the SRV records of
+_NAME._PROTO.DOMAIN are looked up and their targets tried in RFC 2782 order
+until one connects, as GIO's connect_to_service (no record: DOMAIN on the
+service's well-known port); the certificate is checked against DOMAIN
+(or --servername), never against a target's own name.
+
 Examples:
   giotls connect example.org
   giotls connect --starttls smtp --servername mail.example.org 192.0.2.1:587
   giotls connect --ca my-ca.pem --accept expired --json localhost:8443
   giotls connect --starttls ldap --tls-max 1.2 ldap.example.org
   giotls connect --resume 2 --no-pipe example.org   # are sessions resumed?
+  giotls connect --service xmpp-client --starttls xmpp jabber.example.org
 `
 
 const connectExit = `
@@ -60,7 +68,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	fs.SetOutput(io.Discard)
 	f.tlsFlags.register(fs, "pass-file")
 	fs.StringVar(&f.alpn, "alpn", "", "offer these ALPN protocols, comma-separated `LIST` (e.g. h2,http/1.1)")
-	fs.StringVar(&f.service, "service", "", "use the service identity _`NAME`._tcp.DOMAIN (DOMAIN: --servername or HOST), as GIO's NetworkService")
+	fs.StringVar(&f.service, "service", "", "use the service identity _NAME._PROTO.DOMAIN (`NAME[/PROTO]`, PROTO tcp by default; DOMAIN: --servername or HOST), as GIO's NetworkService; with no PORT, connect to the SRV targets of _NAME._PROTO.HOST")
 	fs.StringVar(&f.starttls, "starttls", "", "speak `PROTO`'s plain-text preamble first: "+starttlsNames)
 	fs.IntVar(&f.resume, "resume", 0, "after the first connection, connect `N` more times and report whether each resumed the session")
 	fs.DurationVar(&f.idle, "idle-timeout", 10*time.Second, "when stdin ends, wait for the server to close until it has been silent for `DURATION`")
@@ -99,6 +107,20 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 		}
 		defPort = p
 	}
+	service, proto, _ := strings.Cut(f.service, "/")
+	if proto == "" {
+		proto = "tcp"
+	}
+	if f.service != "" && (service == "" || strings.ContainsAny(f.service, " .")) {
+		return usagef("--service %q: want NAME or NAME/PROTO, such as xmpp-client or sip/udp", f.service)
+	}
+	// With --service, no port means the SRV targets.
+	lookup := false
+	if f.service != "" {
+		if t, err := giotls.ParseNetworkAddress(pos[0], 0); err == nil && t.Port == 0 {
+			lookup = true
+		}
+	}
 	target, err := giotls.ParseNetworkAddress(pos[0], defPort)
 	if err != nil {
 		return usagef("%s: %v", pos[0], err)
@@ -116,11 +138,16 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	}
 	var identity giotls.Connectable = giotls.NewNetworkAddress(name, target.Port)
 	if f.service != "" {
-		identity = giotls.NewNetworkService(f.service, "tcp", name)
+		identity = giotls.NewNetworkService(service, proto, name)
 	}
 	cache := giotls.NewSessionCache(giotls.SessionCacheOptions{})
 	backend := f.backend(cache)
-	addr := net.JoinHostPort(target.Hostname, strconv.Itoa(int(target.Port)))
+	addrs := []string{net.JoinHostPort(target.Hostname, strconv.Itoa(int(target.Port)))}
+	if lookup {
+		if addrs, err = c.serviceTargets(ctx, &f, service, proto, target.Hostname); err != nil {
+			return err
+		}
+	}
 
 	// The first connection's report is the whole story; each reconnection
 	// has its own report inside it.
@@ -128,7 +155,8 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	var resumptions []bool
 	for i := 0; i <= f.resume; i++ {
 		last := i == f.resume
-		conn, watch, err := c.dialTLS(ctx, &f, backend, addr, identity)
+		conn, watch, addr, err := c.dialFirst(ctx, &f, backend, addrs, identity)
+		addrs = []string{addr} // reconnections go where the first connection went
 		var rep *report
 		if conn != nil {
 			rep = newReport(conn, &f, addr, identity)
@@ -182,13 +210,54 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	return nil
 }
 
+// serviceTargets are the SRV targets of _service._proto.domain, as
+// giotls.Dialer.DialService tries them.
+func (c *cli) serviceTargets(ctx context.Context, f *connectFlags, service, proto, domain string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	targets, err := (&giotls.Dialer{Resolver: c.resolver}).LookupService(ctx, service, proto, domain)
+	if err != nil {
+		return nil, fmt.Errorf("could not connect to _%s._%s.%s: %w", service, proto, domain, err)
+	}
+	addrs := make([]string, len(targets))
+	for i, t := range targets {
+		addrs[i] = t.String()
+	}
+	return addrs, nil
+}
+
+// dialFirst tries addrs in turn, as GIO tries a service's targets, until
+// one connects and completes the handshake. On failure the last target's
+// connection (if the handshake started) is returned for the report, and
+// the error names the targets tried before it.
+func (c *cli) dialFirst(ctx context.Context, f *connectFlags, backend *giotls.Backend, addrs []string, identity giotls.Connectable) (*giotls.ClientConnection, *watchConn, string, error) {
+	var tried []string
+	for i, addr := range addrs {
+		conn, watch, err := c.dialTLS(ctx, f, backend, addr, identity)
+		if err == nil || i == len(addrs)-1 || ctx.Err() != nil {
+			if err != nil && len(tried) > 0 {
+				err = fmt.Errorf("%w (tried before: %s)", err, strings.Join(tried, "; "))
+			}
+			return conn, watch, addr, err
+		}
+		if conn != nil {
+			conn.Close()
+		}
+		if f.verbose {
+			fmt.Fprintf(c.stderr, "* %s: %v; trying the next target\n", addr, err)
+		}
+		tried = append(tried, fmt.Sprintf("%s (%v)", addr, err))
+	}
+	return nil, nil, "", errors.New("no address to connect to")
+}
+
 // dialTLS connects to addr, speaks the STARTTLS preamble if asked, and
 // runs the handshake. The connection is returned also when the handshake
 // failed, for the report, with the TCP connection under it, watched.
 func (c *cli) dialTLS(ctx context.Context, f *connectFlags, backend *giotls.Backend, addr string, identity giotls.Connectable) (*giotls.ClientConnection, *watchConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	d := net.Dialer{}
+	d := net.Dialer{Resolver: c.resolver}
 	start := time.Now()
 	tcp, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -53,6 +54,8 @@ type cli struct {
 	// tty is the terminal's file, for turning echo off; nil when there is
 	// none.
 	tty *os.File
+	// resolver looks up --service's SRV records; nil is the system's.
+	resolver *net.Resolver
 }
 
 // usageError is a bad flag or argument: exit code 2.

@@ -26,8 +26,14 @@ type result struct {
 // run runs the command in-process, with stdin and no terminal.
 func run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return runCLI(t, &cli{}, stdin, args...)
+}
+
+// runCLI is run with c's other fields (such as its resolver) set.
+func runCLI(t *testing.T, c *cli, stdin string, args ...string) result {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	c := &cli{stdin: bufio.NewReader(strings.NewReader(stdin)), stdout: &out, stderr: &errOut}
+	c.stdin, c.stdout, c.stderr = bufio.NewReader(strings.NewReader(stdin)), &out, &errOut
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	code := c.run(ctx, args)
@@ -375,8 +381,8 @@ func TestHelp(t *testing.T) {
 		args  []string
 		words []string
 	}{
-		{[]string{"connect", "--help"}, []string{"usage: giotls connect [flags] HOST[:PORT]", "--ca FILE", "--cert FILE", "--key FILE",
-			"--p12 FILE", "--pass-file FILE", "--alpn LIST", "--servername NAME", "--service NAME", "--starttls PROTO",
+		{[]string{"connect", "--help"}, []string{"usage: giotls connect [flags] HOST[:PORT]", "giotls connect --service NAME[/PROTO] [flags] DOMAIN", "--ca FILE", "--cert FILE", "--key FILE",
+			"--p12 FILE", "--pass-file FILE", "--alpn LIST", "--servername NAME", "--service NAME[/PROTO]", "--starttls PROTO",
 			"smtp,", "xmpp or ldap", "--idle-timeout DURATION", "--resume N", "--tls-max VERSION", "--tls-min VERSION", "--accept FLAGS", "--json", "--timeout DURATION", "--no-pipe", "Exit codes: 0"}},
 		{[]string{"ftp", "-h"}, []string{"usage: giotls ftp [flags] URL", "ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH", "ftps://",
 			"-o FILE", "--upload FILE", "--tls-max VERSION", "--pass-file FILE", "--ca FILE", "--accept FLAGS", "CopySessionState", "Exit codes: 0"}},
