@@ -439,7 +439,14 @@ func goRows(res map[string]map[string][]float64, order []string) []row {
 	seen := map[string]bool{}
 	for _, name := range order {
 		base := implPart.ReplaceAllString(name, "")
-		if seen[base] || !strings.Contains(name, "/impl=") {
+		if seen[base] {
+			continue
+		}
+		if !strings.Contains(name, "/impl=") {
+			if rw, ok := pairedRow(name, res[name]); ok {
+				seen[base] = true
+				rows = append(rows, rw)
+			}
 			continue
 		}
 		seen[base] = true
@@ -469,6 +476,20 @@ func goRows(res map[string]map[string][]float64, order []string) []row {
 		}
 	}
 	return rows
+}
+
+// pairedRow is the row of a HandshakePaired benchmark, whose one result
+// holds both variants' CPU time per connection (bench.BenchmarkHandshakePaired).
+func pairedRow(name string, m map[string][]float64) (row, bool) {
+	family, params, _ := strings.Cut(strings.TrimPrefix(name, "Benchmark"), "/")
+	g, c := m["giotls-cpu-ns/op"], m["crypto-tls-cpu-ns/op"]
+	if !strings.HasPrefix(family, "HandshakePaired") || len(g) == 0 || len(c) == 0 {
+		return row{}, false
+	}
+	rw := row{scenario: family + " " + strings.ReplaceAll(params, "/", " "), metric: "CPU per handshake, alternating",
+		unit: "cpu-ns/op", giotls: median(g)}
+	rw.others[vsCrypto], rw.targets[vsCrypto] = median(c), within5
+	return rw, true
 }
 
 func unitRank(u string) int {
