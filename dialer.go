@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"slices"
 	"time"
 )
@@ -75,6 +76,15 @@ type Dialer struct {
 	// SetRequireCloseNotify or OnNotify. An error from it closes the
 	// connection and is returned by DialContext.
 	Configure func(conn *ClientConnection) error
+
+	// Proxy, if set, chooses the proxy for each connection, as GIO's
+	// GProxyResolver: it is given the network and the "host:port" dialed
+	// (port numeric) and returns the proxy's URL, or nil to connect
+	// directly; an error fails the dial. [ProxyFromEnvironment] reads the
+	// usual environment variables; [DialProxy] says which schemes work.
+	// The server identity stays the destination's: the proxy is never
+	// what the certificate is checked against, nor the SNI.
+	Proxy func(ctx context.Context, network, addr string) (*url.URL, error)
 }
 
 // DialContext connects to addr on the named network ("tcp", "tcp4" or
@@ -113,7 +123,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 	if err != nil {
 		return nil, err
 	}
-	raw, err := nd.DialContext(ctx, network, addr)
+	raw, err := d.dialTCP(ctx, nd, network, addr)
 	if err != nil {
 		return nil, err
 	}
