@@ -26,8 +26,12 @@ var proxyKinds = []struct {
 	start func(testing.TB, testproxy.Options) *testproxy.Proxy
 }{
 	{"http", testproxy.StartHTTP},
-	{"socks5", func(tb testing.TB, o testproxy.Options) *testproxy.Proxy { return testproxy.StartSOCKS5(tb, "socks5", o) }},
-	{"socks5h", func(tb testing.TB, o testproxy.Options) *testproxy.Proxy { return testproxy.StartSOCKS5(tb, "socks5h", o) }},
+	{"socks5", func(tb testing.TB, o testproxy.Options) *testproxy.Proxy {
+		return testproxy.StartSOCKS5(tb, "socks5", o)
+	}},
+	{"socks5h", func(tb testing.TB, o testproxy.Options) *testproxy.Proxy {
+		return testproxy.StartSOCKS5(tb, "socks5h", o)
+	}},
 }
 
 // routeTo sends every destination to srv.
