@@ -74,10 +74,13 @@ func connectTunnel(ctx context.Context, c net.Conn, u *url.URL, target string) (
 			reply = reply[:200] + "..."
 		}
 		reply = strings.ToValidUTF8(reply, "?")
+		// tinyproxy 1.11 answers a CONNECT with wrong credentials 401,
+		// not 407 (RFC 9110, section 15.5.8).
+		auth := resp.StatusCode == http.StatusProxyAuthRequired || resp.StatusCode == http.StatusUnauthorized
 		switch {
-		case resp.StatusCode == http.StatusProxyAuthRequired && u.User == nil:
+		case auth && u.User == nil:
 			reply += " (no credentials were given: put them in the proxy URL, http://user:password@host:port)"
-		case resp.StatusCode == http.StatusProxyAuthRequired:
+		case auth:
 			reply += " (the credentials given were refused)"
 		}
 		return nil, newError(ErrorMisc, &ProxyError{Proxy: u.Redacted(), Destination: target, StatusCode: resp.StatusCode, Reply: reply}, "HTTP CONNECT")
