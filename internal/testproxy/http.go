@@ -19,6 +19,10 @@ func StartHTTP(tb testing.TB, opts Options) *Proxy {
 	return start(tb, "http", opts, (*Proxy).serveHTTP)
 }
 
+// ListenHTTP starts an HTTP CONNECT proxy on 127.0.0.1 outside a test (for
+// examples); Close stops it.
+func ListenHTTP(opts Options) (*Proxy, error) { return listen("http", opts, (*Proxy).serveHTTP) }
+
 func (p *Proxy) serveHTTP(c net.Conn) {
 	br := bufio.NewReader(c)
 	req, err := http.ReadRequest(br)

@@ -20,6 +20,12 @@ func StartSOCKS5(tb testing.TB, scheme string, opts Options) *Proxy {
 	return start(tb, scheme, opts, (*Proxy).serveSOCKS5)
 }
 
+// ListenSOCKS5 starts a SOCKS5 proxy on 127.0.0.1 outside a test (for
+// examples); Close stops it.
+func ListenSOCKS5(scheme string, opts Options) (*Proxy, error) {
+	return listen(scheme, opts, (*Proxy).serveSOCKS5)
+}
+
 func (p *Proxy) serveSOCKS5(c net.Conn) {
 	// Method selection (RFC 1928, section 3).
 	var hdr [2]byte

@@ -59,6 +59,7 @@ type Proxy struct {
 	URL *url.URL
 
 	opts Options
+	srv  *loopback.Server
 	mu   sync.Mutex
 	reqs []Request
 }
@@ -83,16 +84,35 @@ func (p *Proxy) route(dest string) string {
 	return dest
 }
 
-func start(tb testing.TB, scheme string, opts Options, handle func(*Proxy, net.Conn)) *Proxy {
-	tb.Helper()
+// listen starts a proxy whose connections handle serves; each connection
+// is bounded by loopback.Deadline.
+func listen(scheme string, opts Options, handle func(*Proxy, net.Conn)) (*Proxy, error) {
 	p := &Proxy{opts: opts}
-	ln := loopback.Serve(tb, "tcp4", func(c net.Conn) { handle(p, c) })
-	p.URL = &url.URL{Scheme: scheme, Host: ln.Addr().String()}
+	srv, err := loopback.Listen("tcp4", loopback.Deadline, func(c net.Conn) { handle(p, c) })
+	if err != nil {
+		return nil, err
+	}
+	p.srv = srv
+	p.URL = &url.URL{Scheme: scheme, Host: srv.Addr().String()}
 	if opts.User != "" {
 		p.URL.User = url.UserPassword(opts.User, opts.Password)
 	}
+	return p, nil
+}
+
+// start is listen for a test: the proxy stops when the test ends.
+func start(tb testing.TB, scheme string, opts Options, handle func(*Proxy, net.Conn)) *Proxy {
+	tb.Helper()
+	p, err := listen(scheme, opts, handle)
+	if err != nil {
+		tb.Fatalf("listen on loopback: %v", err)
+	}
+	tb.Cleanup(func() { p.Close() })
 	return p
 }
+
+// Close stops the proxy and waits for its connections to end.
+func (p *Proxy) Close() error { return p.srv.Close() }
 
 // stall waits until the client goes away (or loopback's deadline).
 func stall(c net.Conn) { io.Copy(io.Discard, c) }
