@@ -17,7 +17,7 @@ import (
 // proxyNegotiationCap bounds a proxy's dial and negotiation when the
 // caller's context can never be done, as net/http does for CONNECT: a
 // proxy that accepts and then stays silent must not hold the dial forever.
-const proxyNegotiationCap = time.Minute
+var proxyNegotiationCap = time.Minute
 
 // dialTCP makes the connection DialContext runs TLS over: to addr itself,
 // or through the proxy d.Proxy chooses for it. The TLS identity is

@@ -279,6 +279,7 @@ func TestProxyBadInput(t *testing.T) {
 		{"space", p.URL.String(), "dest test:443", "want a host name"},
 		{"userinfo", p.URL.String(), "user@dest.test:443", "want a host name"},
 		{"zone", p.URL.String(), "[fe80::1%eth0]:443", "a zone means nothing"},
+		{"socks user without password", "socks5://alice@" + p.URL.Host, destName + ":443", "a user name and a password of 1 to 255 bytes"},
 		{"no port", p.URL.String(), destName, "invalid address"},
 		{"bad port", p.URL.String(), destName + ":nosuchservice", "invalid address"},
 	}
@@ -332,5 +333,44 @@ func TestProxyChoice(t *testing.T) {
 	d.Proxy = func(context.Context, string, string) (*url.URL, error) { return nil, boom }
 	if _, err := d.DialContext(proxyCtx(t), "tcp", srv.Addr.String()); !errors.Is(err, boom) || !errors.Is(err, ErrMisc) {
 		t.Errorf("err = %v, want ErrMisc holding the Proxy's error", err)
+	}
+}
+
+// TestProxyIPLiteral: an IP address destination goes to the proxy as an
+// address (CONNECT's "[v6]:port", SOCKS5 ATYP 4) and is checked against the
+// certificate's IP addresses.
+func TestProxyIPLiteral(t *testing.T) {
+	ca := newTestCA(t, "Proxy CA")
+	srv := startTLSServer(t, "tcp4", serverConfig(ca.MustLeaf(t, "v6", testpki.IPAddresses("2001:db8::1"))), nil)
+	for _, kind := range proxyKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			p := kind.start(t, testproxy.Options{Route: routeTo(srv)})
+			conn, err := (&Dialer{Database: ca.db, Proxy: useProxy(p.URL)}).DialContext(proxyCtx(t), "tcp", "[2001:db8::1]:443")
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn.Close()
+			r := p.Requests()[0]
+			if r.Destination != "[2001:db8::1]:443" || (kind.name != "http" && r.AddressType != 4) {
+				t.Errorf("the proxy was asked %+v", r)
+			}
+		})
+	}
+}
+
+// TestProxyNegotiationCap: with a context that can never end, a silent
+// proxy is given up on after proxyNegotiationCap.
+func TestProxyNegotiationCap(t *testing.T) {
+	defer func(d time.Duration) { proxyNegotiationCap = d }(proxyNegotiationCap)
+	proxyNegotiationCap = 300 * time.Millisecond
+	for _, kind := range proxyKinds[:2] {
+		t.Run(kind.name, func(t *testing.T) {
+			p := kind.start(t, testproxy.Options{Stall: true})
+			start := time.Now()
+			_, err := DialProxy(context.Background(), p.URL, nil, "tcp", destName+":443")
+			if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
+				t.Fatalf("err = %v after %v, want a deadline after the cap", err, time.Since(start))
+			}
+		})
 	}
 }
