@@ -67,6 +67,10 @@ func DialProxy(ctx context.Context, proxyURL *url.URL, forward *net.Dialer, netw
 	if proxyURL == nil {
 		return forward.DialContext(ctx, network, addr)
 	}
+	if proxyURL.Hostname() == "" {
+		// net.Dial would take ":80" for this machine.
+		return nil, newError(ErrorMisc, nil, "proxy URL %s has no host", proxyURL.Redacted())
+	}
 	target, err := proxyTarget(ctx, network, addr)
 	if err != nil {
 		return nil, err

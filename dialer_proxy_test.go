@@ -279,6 +279,8 @@ func TestProxyBadInput(t *testing.T) {
 		{"space", p.URL.String(), "dest test:443", "want a host name"},
 		{"userinfo", p.URL.String(), "user@dest.test:443", "want a host name"},
 		{"zone", p.URL.String(), "[fe80::1%eth0]:443", "a zone means nothing"},
+		{"proxy without host", "http://", destName + ":443", "has no host"},
+		{"socks proxy without host", "socks5h://:1080", destName + ":443", "has no host"},
 		{"socks user without password", "socks5://alice@" + p.URL.Host, destName + ":443", "a user name and a password of 1 to 255 bytes"},
 		{"no port", p.URL.String(), destName, "invalid address"},
 		{"bad port", p.URL.String(), destName + ":nosuchservice", "invalid address"},
