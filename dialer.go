@@ -85,6 +85,10 @@ type Dialer struct {
 	// The server identity stays the destination's: the proxy is never
 	// what the certificate is checked against, nor the SNI.
 	Proxy func(ctx context.Context, network, addr string) (*url.URL, error)
+
+	// ProxyDatabase verifies the certificate of an "https://" proxy; nil
+	// means the system database. Database is for the destination alone.
+	ProxyDatabase Database
 }
 
 // DialContext connects to addr on the named network ("tcp", "tcp4" or

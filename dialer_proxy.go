@@ -34,7 +34,7 @@ func (d *Dialer) dialTCP(ctx context.Context, nd *net.Dialer, network, addr stri
 	if err != nil {
 		return nil, newError(ErrorMisc, err, "choosing a proxy for %s", target)
 	}
-	return DialProxy(ctx, u, nd, network, target)
+	return dialProxy(ctx, u, nd, network, target, d.ProxyDatabase)
 }
 
 // DialProxy connects to addr ("host:port") on network through proxyURL, or
@@ -46,18 +46,27 @@ func (d *Dialer) dialTCP(ctx context.Context, nd *net.Dialer, network, addr stri
 //
 // Schemes: "http" tunnels with HTTP CONNECT (RFC 9110, section 9.3.6),
 // credentials in the URL's userinfo sent as Proxy-Authorization Basic
-// (RFC 7617); "socks5" and "socks5h" speak SOCKS5 (RFC 1928), credentials
-// in the userinfo as RFC 1929's username and password. Either way the
-// proxy is sent addr's host name unresolved, so the name is looked up
-// where the proxy is and not by the local resolver (for "socks5" too,
-// which curl resolves locally). Other schemes, "https" (TLS to the proxy)
-// included, fail with an "unsupported proxy scheme" error.
+// (RFC 7617); "https" does the same over TLS to the proxy, whose
+// certificate must verify against the system's trust anchors and the
+// proxy's host name (any problem refuses it, before the credentials are
+// sent; [Dialer.ProxyDatabase] names other anchors); "socks5" and
+// "socks5h" speak SOCKS5 (RFC 1928), credentials in the userinfo as RFC
+// 1929's username and password. Either way the proxy is sent addr's host
+// name unresolved, so the name is looked up where the proxy is and not by
+// the local resolver (for "socks5" too, which curl resolves locally).
+// Other schemes fail with an "unsupported proxy scheme" error.
 //
 // ctx bounds the dial and the negotiation; when it can never be done, a
 // minute does. A proxy that refuses gives an *[Error] (ErrMisc) holding a
 // *[ProxyError]; cancellation and deadlines give errors that match ctx's
 // error under errors.Is.
 func DialProxy(ctx context.Context, proxyURL *url.URL, forward *net.Dialer, network, addr string) (net.Conn, error) {
+	return dialProxy(ctx, proxyURL, forward, network, addr, nil)
+}
+
+// dialProxy is DialProxy verifying an "https" proxy against db (nil: the
+// system's trust anchors).
+func dialProxy(ctx context.Context, proxyURL *url.URL, forward *net.Dialer, network, addr string, db Database) (net.Conn, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -83,10 +92,12 @@ func DialProxy(ctx context.Context, proxyURL *url.URL, forward *net.Dialer, netw
 	switch proxyURL.Scheme {
 	case "http":
 		return dialHTTPConnect(ctx, proxyURL, forward, network, target)
+	case "https":
+		return dialHTTPSConnect(ctx, proxyURL, forward, network, target, db)
 	case "socks5", "socks5h":
 		return dialSOCKS5(ctx, proxyURL, forward, network, target)
 	}
-	return nil, newError(ErrorMisc, nil, "unsupported proxy scheme %q in %s (want http, socks5 or socks5h)", proxyURL.Scheme, proxyURL.Redacted())
+	return nil, newError(ErrorMisc, nil, "unsupported proxy scheme %q in %s (want http, https, socks5 or socks5h)", proxyURL.Scheme, proxyURL.Redacted())
 }
 
 // ProxyError is a proxy's refusal to connect to a destination, found in

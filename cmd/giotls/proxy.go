@@ -22,7 +22,7 @@ type proxyFlags struct {
 }
 
 func (p *proxyFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&p.proxy, "proxy", "", "connect through the proxy at `URL`: http://[user:password@]host:port (HTTP CONNECT) or socks5h://[user:password@]host:port (SOCKS5; the proxy resolves the name)")
+	fs.StringVar(&p.proxy, "proxy", "", "connect through the proxy at `URL`: http://[user:password@]host:port (HTTP CONNECT; https:// over TLS, the proxy verified against the system's CAs) or socks5h://[user:password@]host:port (SOCKS5); the proxy resolves the name")
 	fs.BoolVar(&p.proxyEnv, "proxy-env", false, "connect through the proxy HTTPS_PROXY or ALL_PROXY names, unless NO_PROXY exempts the host (lower-case names first)")
 }
 
@@ -39,9 +39,9 @@ func (p *proxyFlags) check() error {
 		return usagef("--proxy: %v", err)
 	}
 	switch u.Scheme {
-	case "http", "socks5", "socks5h":
+	case "http", "https", "socks5", "socks5h":
 	default:
-		return usagef("--proxy: unsupported proxy scheme %q: want http, socks5 or socks5h", u.Scheme)
+		return usagef("--proxy: unsupported proxy scheme %q: want http, https, socks5 or socks5h", u.Scheme)
 	}
 	p.proxyURL = u
 	return nil

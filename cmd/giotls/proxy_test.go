@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"strings"
 	"testing"
 
@@ -20,6 +21,8 @@ func TestConnectProxy(t *testing.T) {
 	httpProxy := testproxy.StartHTTP(t, testproxy.Options{Route: route, User: "alice", Password: "pw"})
 	socksProxy := testproxy.StartSOCKS5(t, "socks5h", testproxy.Options{Route: route})
 	refusing := testproxy.StartHTTP(t, testproxy.Options{Refuse: 403})
+	proxyLeaf := p.ca.MustLeaf(t, "proxy", testpki.IPAddresses("127.0.0.1"))
+	httpsProxy := testproxy.StartHTTPS(t, &tls.Config{Certificates: []tls.Certificate{proxyLeaf.TLSCertificate()}}, testproxy.Options{Route: route})
 
 	for _, tc := range []struct {
 		name   string
@@ -38,7 +41,10 @@ func TestConnectProxy(t *testing.T) {
 		{name: "environment unused without --proxy-env", env: "http://[::1", dest: addr},
 		{name: "bad environment", env: "http://[::1", args: []string{"--proxy-env"}, code: 1, stderr: "ALL_PROXY is not a proxy URL"},
 		{name: "refused", args: []string{"--proxy", refusing.URL.String()}, via: refusing, code: 1, stderr: "403 Forbidden"},
-		{name: "https proxy", args: []string{"--proxy", "https://" + httpProxy.URL.Host}, code: 2, stderr: `unsupported proxy scheme "https"`},
+		// The proxy's certificate is checked against the system's CAs,
+		// not --ca: this one is refused before CONNECT is sent.
+		{name: "https proxy not trusted", args: []string{"--proxy", httpsProxy.URL.String()}, code: 1, stderr: "HTTPS proxy"},
+		{name: "socks4 proxy", args: []string{"--proxy", "socks4://" + httpProxy.URL.Host}, code: 2, stderr: `unsupported proxy scheme "socks4"`},
 		{name: "bad URL", args: []string{"--proxy", "http://[::1"}, code: 2, stderr: "--proxy: giotls: invalid proxy URL"},
 		{name: "both", args: []string{"--proxy", httpProxy.URL.String(), "--proxy-env"}, code: 2, stderr: "exclusive"},
 	} {
@@ -63,6 +69,11 @@ func TestConnectProxy(t *testing.T) {
 			if tc.code == 0 {
 				if j := parseJSON(t, r); j.ServerIdentity != dest || len(j.PeerCertificateErrors) != 0 {
 					t.Error(srv.Errorf("identity %q, errors %v; want %s verified", j.ServerIdentity, j.PeerCertificateErrors, dest))
+				}
+			}
+			if tc.name == "https proxy not trusted" {
+				if !strings.Contains(r.stderr, "unknown-ca") || len(httpsProxy.Requests()) != 0 {
+					t.Errorf("stderr %q, requests %+v: want unknown-ca and no request sent", r.stderr, httpsProxy.Requests())
 				}
 			}
 			if tc.via != nil {

@@ -2,6 +2,7 @@ package testproxy
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -17,6 +18,17 @@ import (
 func StartHTTP(tb testing.TB, opts Options) *Proxy {
 	tb.Helper()
 	return start(tb, "http", opts, (*Proxy).serveHTTP)
+}
+
+// StartHTTPS starts an HTTP CONNECT proxy spoken to over TLS with cfg
+// ("https://" proxy URLs), stopped when the test ends.
+func StartHTTPS(tb testing.TB, cfg *tls.Config, opts Options) *Proxy {
+	tb.Helper()
+	return start(tb, "https", opts, func(p *Proxy, c net.Conn) {
+		tc := tls.Server(c, cfg)
+		defer tc.Close()
+		p.serveHTTP(tc)
+	})
 }
 
 // ListenHTTP starts an HTTP CONNECT proxy on 127.0.0.1 outside a test (for
