@@ -173,7 +173,7 @@ func dialSOCKS5(ctx context.Context, u *url.URL, forward *net.Dialer, network, t
 			return nil, newError(ErrorMisc, nil, "SOCKS5 proxy %s: a user name and a password of 1 to 255 bytes each are needed (RFC 1929)", u.Redacted())
 		}
 	}
-	d, err := proxy.SOCKS5("tcp", proxyHostPort(u, "1080"), auth, forward)
+	d, err := proxy.SOCKS5(network, proxyHostPort(u, "1080"), auth, forward)
 	if err != nil {
 		return nil, newError(ErrorMisc, err, "SOCKS5 proxy %s", u.Redacted())
 	}
@@ -184,7 +184,7 @@ func dialSOCKS5(ctx context.Context, u *url.URL, forward *net.Dialer, network, t
 	if err := ctxDone(ctx); err != nil {
 		return nil, newError(ErrorMisc, err, "SOCKS5 proxy %s: connecting to %s", u.Redacted(), target)
 	}
-	// x/net reports a refusal as the reply's text after "failed: "; the
+	// x/net reports a refusal in words of its own (socksRefusals); the
 	// rest (a dial error, a malformed reply) stays the cause.
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil && isSOCKSReply(op.Err.Error()) {
