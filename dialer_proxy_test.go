@@ -466,3 +466,25 @@ func TestHTTPSProxyStall(t *testing.T) {
 		})
 	}
 }
+
+// TestProxyNetwork: the network dialed applies to the connection to the
+// proxy: "tcp6" cannot reach a proxy on 127.0.0.1, "tcp4" can.
+func TestProxyNetwork(t *testing.T) {
+	for _, kind := range proxyKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			refuse := 2 // SOCKS5: not allowed
+			if kind.name == "http" {
+				refuse = 403
+			}
+			p := kind.start(t, testproxy.Options{Refuse: refuse})
+			_, err := DialProxy(proxyCtx(t), p.URL, nil, "tcp6", destName+":443")
+			var pe *ProxyError
+			if err == nil || errors.As(err, &pe) {
+				t.Errorf("tcp6: err = %v, want no connection to the IPv4 proxy", err)
+			}
+			if _, err := DialProxy(proxyCtx(t), p.URL, nil, "tcp4", destName+":443"); !errors.As(err, &pe) {
+				t.Errorf("tcp4: err = %v, want the proxy's refusal", err)
+			}
+		})
+	}
+}
