@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 )
 
 // Dialer connects to TLS servers: GIO's GSocketClient with its tls property
@@ -83,6 +84,19 @@ type Dialer struct {
 	// GSocketClient::event signal: see [SocketClientEvent] for the order.
 	// It runs on the dialing goroutine and must not block.
 	Event func(event SocketClientEvent, c Connectable, conn net.Conn)
+
+	// Proxy, if set, chooses the proxy for each connection, as GIO's
+	// GProxyResolver: it is given the network and the "host:port" dialed
+	// (port numeric) and returns the proxy's URL, or nil to connect
+	// directly; an error fails the dial. [ProxyFromEnvironment] reads the
+	// usual environment variables; [DialProxy] says which schemes work.
+	// The server identity stays the destination's: the proxy is never
+	// what the certificate is checked against, nor the SNI.
+	Proxy func(ctx context.Context, network, addr string) (*url.URL, error)
+
+	// ProxyDatabase verifies the certificate of an "https://" proxy; nil
+	// means the system database. Database is for the destination alone.
+	ProxyDatabase Database
 }
 
 // DialContext connects to addr on the named network ("tcp", "tcp4" or

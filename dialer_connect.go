@@ -89,12 +89,16 @@ func (d *Dialer) connect(ctx context.Context, network string, c Connectable) (*C
 			break
 		}
 		d.emit(SocketClientConnecting, c, nil)
-		raw, err := d.dialTCP(ctx, network, t)
+		raw, proxied, err := d.dialTCP(ctx, network, t, c)
 		if err != nil {
 			attempts = append(attempts, dialAttempt{t, err})
 			continue
 		}
-		d.emit(SocketClientConnected, c, raw)
+		if proxied {
+			d.emit(SocketClientProxyNegotiated, c, raw)
+		} else {
+			d.emit(SocketClientConnected, c, raw)
+		}
 		conn, err := d.clientConnection(ctx, raw, c)
 		if err != nil {
 			attempts = append(attempts, dialAttempt{t, err})
@@ -127,16 +131,23 @@ func (d *Dialer) targets(ctx context.Context, c Connectable) (targets []string, 
 	return nil, "", newError(ErrorMisc, nil, "nothing to dial: no host in %v", c)
 }
 
-// dialTCP opens the TCP connection to one target, "host:port", resolving a
-// host name through the Dialer's resolver. It is the one step a proxy
-// replaces.
-func (d *Dialer) dialTCP(ctx context.Context, network, addr string) (net.Conn, error) {
+// dialTCP opens the connection to one target, "host:port": through the
+// proxy d.Proxy chooses, if any (proxied; the connection to the proxy is
+// reported as connected, then proxy-negotiating), else directly. Host
+// names (the proxy's, or the target's when there is none) are resolved
+// through the Dialer's resolver; a target's name is sent to a proxy
+// unresolved.
+func (d *Dialer) dialTCP(ctx context.Context, network, addr string, c Connectable) (conn net.Conn, proxied bool, err error) {
 	var nd net.Dialer
 	if d.NetDialer != nil {
 		nd = *d.NetDialer
 	}
 	nd.Resolver = d.resolver()
-	return nd.DialContext(ctx, network, addr)
+	if conn, proxied, err = d.viaProxy(ctx, &nd, network, addr, c); proxied {
+		return conn, true, err
+	}
+	conn, err = nd.DialContext(ctx, network, addr)
+	return conn, false, err
 }
 
 // resolver is Resolver, else the NetDialer's, else net.DefaultResolver.

@@ -136,7 +136,7 @@ func updateReadme(path string) error {
 	var b strings.Builder
 	b.WriteString(beginTable + "\n\n")
 	fmt.Fprintf(&b, "Measured with %s, on Debian %s, with %s. %d cases, %d failing.\n\n",
-		packageVersions("proftpd-core", "pure-ftpd", "vsftpd", "dovecot-core", "postfix", "prosody", "nginx", "slapd", "openssl"),
+		packageVersions("proftpd-core", "pure-ftpd", "vsftpd", "dovecot-core", "postfix", "prosody", "nginx", "slapd", "tinyproxy", "dante-server", "openssl"),
 		debianVersion(), runtime.Version(), len(rs), failing)
 	b.WriteString("| server | case | client | result | seen |\n|---|---|---|---|---|\n")
 	for _, r := range rs {

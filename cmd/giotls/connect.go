@@ -44,6 +44,7 @@ Examples:
   giotls connect --starttls ldap --tls-max 1.2 ldap.example.org
   giotls connect --resume 2 --no-pipe example.org   # are sessions resumed?
   giotls connect --service xmpp-client --starttls xmpp jabber.example.org
+  giotls connect --proxy socks5h://127.0.0.1:1080 example.org
 `
 
 const connectExit = `
@@ -55,6 +56,7 @@ certificate failed (the reason is printed, with every certificate problem);
 // connectFlags are connect's own flags.
 type connectFlags struct {
 	tlsFlags
+	proxyFlags
 	alpn, service, starttls string
 	resume                  int
 	idle                    time.Duration
@@ -67,6 +69,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	f.tlsFlags.register(fs, "pass-file")
+	f.proxyFlags.register(fs)
 	fs.StringVar(&f.alpn, "alpn", "", "offer these ALPN protocols, comma-separated `LIST` (e.g. h2,http/1.1)")
 	fs.StringVar(&f.service, "service", "", "use the service identity _NAME._PROTO.DOMAIN (`NAME[/PROTO]`, PROTO tcp by default; DOMAIN: --servername or HOST), as GIO's NetworkService; with no PORT, connect to the SRV targets of _NAME._PROTO.HOST")
 	fs.StringVar(&f.starttls, "starttls", "", "speak `PROTO`'s plain-text preamble first: "+starttlsNames)
@@ -82,7 +85,7 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 			printFlags(c.stdout, fs, []flagGroup{
 				{"Trust", []string{"ca", "accept", "servername", "service"}},
 				{"Client certificate", []string{"cert", "key", "p12", "pass-file"}},
-				{"Connection", []string{"starttls", "alpn", "tls-min", "tls-max", "resume", "timeout"}},
+				{"Connection", []string{"starttls", "alpn", "tls-min", "tls-max", "resume", "timeout", "proxy", "proxy-env"}},
 				{"Output", []string{"json", "no-pipe", "idle-timeout", "v"}},
 			})
 			fmt.Fprint(c.stdout, connectExit)
@@ -129,6 +132,9 @@ func (c *cli) connect(ctx context.Context, args []string) error {
 		return usagef("%s: port 0", pos[0])
 	}
 	if err := f.load(c); err != nil {
+		return err
+	}
+	if err := f.proxyFlags.check(); err != nil {
 		return err
 	}
 
@@ -257,9 +263,8 @@ func (c *cli) dialFirst(ctx context.Context, f *connectFlags, backend *giotls.Ba
 func (c *cli) dialTLS(ctx context.Context, f *connectFlags, backend *giotls.Backend, addr string, identity giotls.Connectable) (*giotls.ClientConnection, *watchConn, error) {
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	d := net.Dialer{Resolver: c.resolver}
 	start := time.Now()
-	tcp, err := d.DialContext(ctx, "tcp", addr)
+	tcp, err := f.dial(ctx, addr, c.resolver)
 	if err != nil {
 		return nil, nil, err
 	}
