@@ -2,6 +2,7 @@ package sessioncache
 
 import (
 	"crypto/tls"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -100,26 +101,79 @@ func TestSharedCacheConcurrent(t *testing.T) {
 // TestSharedCacheEpochBound: at most four times MaxKeys epochs are kept;
 // beyond them new keys store nothing, until epochs nobody resumed expire.
 func TestSharedCacheEpochBound(t *testing.T) {
-	clock := newFakeClock()
-	c := New(Options{MaxKeys: 1, Now: clock.Now})
-	sc := NewSharedCache(c, nil)
-	states := realStates(t, tls.VersionTLS13, 6)
-	for i := range 4 {
-		sc.Put(string(rune('a'+i)), states[i])
+	for _, maxKeys := range []int{1, 2} { // the table holds 4 × MaxKeys epochs
+		bound := 4 * maxKeys
+		clock := newFakeClock()
+		c := New(Options{MaxKeys: maxKeys, Now: clock.Now})
+		sc := NewSharedCache(c, nil)
+		states := realStates(t, tls.VersionTLS13, bound+2)
+		key := func(i int) string { return fmt.Sprintf("k%d", i) }
+		for i := range bound {
+			sc.Put(key(i), states[i])
+		}
+		last := key(bound - 1)
+		if _, ok := sc.Get(last); !ok {
+			t.Fatalf("MaxKeys %d: key %d of %d stored nothing", maxKeys, bound, bound)
+		}
+		extra := key(bound)
+		sc.Put(extra, states[bound])
+		if _, ok := sc.Get(extra); ok {
+			t.Fatalf("MaxKeys %d: epoch %d was started: the table is unbounded", maxKeys, bound+1)
+		}
+		clock.Advance(11 * time.Minute) // all but the last expire unresumed; the last was resumed and stays closed
+		sc.Put(extra, states[bound+1])
+		if s, ok := sc.Get(extra); !ok || s != states[bound+1] {
+			t.Fatalf("MaxKeys %d: no room was made by dropping expired epochs nobody resumed", maxKeys)
+		}
+		if len(c.epochs) != 2 {
+			t.Fatalf("MaxKeys %d: %d epochs kept, want the resumed one (closed) and the new one", maxKeys, len(c.epochs))
+		}
 	}
-	if _, ok := sc.Get("d"); !ok {
-		t.Fatal("the fourth key stored nothing")
-	}
-	sc.Put("e", states[4])
-	if _, ok := sc.Get("e"); ok {
-		t.Fatal("a fifth epoch was started: the table is unbounded")
-	}
-	clock.Advance(11 * time.Minute) // a, b, c expire unresumed; d was resumed and stays closed
-	sc.Put("e", states[5])
-	if s, ok := sc.Get("e"); !ok || s != states[5] {
-		t.Fatal("no room was made by dropping expired epochs nobody resumed")
-	}
-	if len(c.epochs) != 2 {
-		t.Fatalf("%d epochs kept, want d (closed) and e", len(c.epochs))
-	}
+}
+
+// TestSharedCacheEpochSlots: the epoch table makes room by dropping only
+// expired epochs nobody resumed, when it is full, and a key keeps its slot
+// until then: a key whose epoch expired starts a new one even when every
+// other slot holds a live epoch, and resumed (closed) epochs keep theirs.
+func TestSharedCacheEpochSlots(t *testing.T) {
+	const maxKeys = 2
+	bound := 4 * maxKeys
+	key := func(i int) string { return fmt.Sprintf("k%d", i) }
+	t.Run("expired key keeps its slot", func(t *testing.T) {
+		clock := newFakeClock()
+		c := New(Options{MaxKeys: maxKeys, Now: clock.Now})
+		sc := NewSharedCache(c, nil)
+		states := realStates(t, tls.VersionTLS13, bound+1)
+		sc.Put(key(0), states[0])
+		clock.Advance(11 * time.Minute)
+		for i := 1; i < bound; i++ { // the table fills with live epochs
+			sc.Put(key(i), states[i])
+		}
+		sc.Put(key(0), states[bound])
+		if s, ok := sc.Get(key(0)); !ok || s != states[bound] {
+			t.Fatal("a key whose epoch expired, nobody having resumed it, could not start a new one in a full table")
+		}
+	})
+	t.Run("closed epochs keep their slots", func(t *testing.T) {
+		clock := newFakeClock()
+		c := New(Options{MaxKeys: maxKeys, Now: clock.Now})
+		sc := NewSharedCache(c, nil)
+		states := realStates(t, tls.VersionTLS13, bound+1)
+		for i := range bound {
+			sc.Put(key(i), states[i])
+			if i < 3 { // resumed: closed once they expire
+				if _, ok := sc.Get(key(i)); !ok {
+					t.Fatalf("key %d stored nothing", i)
+				}
+			}
+		}
+		clock.Advance(11 * time.Minute)
+		sc.Put(key(bound), states[bound]) // the five unresumed go; three closed stay, far under the bound
+		if s, ok := sc.Get(key(bound)); !ok || s != states[bound] {
+			t.Fatal("no new epoch with three closed epochs in a table of eight")
+		}
+		if len(c.epochs) != 4 {
+			t.Fatalf("%d epochs kept, want the three closed and the new one", len(c.epochs))
+		}
+	})
 }
