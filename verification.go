@@ -87,18 +87,28 @@ func identityOf(identity Connectable) peerIdentity {
 // databases do (the connection adds CertificateBadIdentity, see verifyPeer);
 // one that cannot be understood is CertificateBadIdentity.
 func verifyWithStore(ctx context.Context, store *verify.Store, chain *Certificate, purpose Purpose, id peerIdentity) (CertificateFlags, error) {
+	res, err := verifyPath(ctx, store, chain, purpose, id)
+	return CertificateFlags(res.Flags), err
+}
+
+// storeVerify is internal/verify's Verify, a variable so that tests can
+// count the verifications that were not answered from memory.
+var storeVerify = verify.Verify
+
+// verifyPath is verifyWithStore with the path the flags were computed on.
+func verifyPath(ctx context.Context, store *verify.Store, chain *Certificate, purpose Purpose, id peerIdentity) (verify.Result, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return verify.Result{}, err
 	}
 	if chain == nil || chain.cert == nil {
-		return 0, newError(ErrorBadCertificate, nil, "no certificate to verify")
+		return verify.Result{}, newError(ErrorBadCertificate, nil, "no certificate to verify")
 	}
 	oid, err := purposeOID(purpose)
 	if err != nil {
-		return 0, err
+		return verify.Result{}, err
 	}
 	opts := &verify.Options{
 		Chain:         chain.chain(),
@@ -107,11 +117,7 @@ func verifyWithStore(ctx context.Context, store *verify.Store, chain *Certificat
 		CheckIdentity: id.check,
 		Purpose:       oid,
 	}
-	res, err := verify.Verify(ctx, opts)
-	if err != nil {
-		return 0, err
-	}
-	return CertificateFlags(res.Flags), nil
+	return storeVerify(ctx, opts)
 }
 
 // VerifyChain implements Database. The flags are computed by
@@ -126,17 +132,28 @@ func (d *storeDatabase) VerifyChain(ctx context.Context, chain *Certificate, pur
 
 // verifyChain is VerifyChain for an identity already resolved.
 func (d *storeDatabase) verifyChain(ctx context.Context, chain *Certificate, purpose Purpose, id peerIdentity) (CertificateFlags, error) {
-	flags, err := verifyWithStore(ctx, d.store, chain, purpose, id)
-	if err != nil {
-		return flags, err
-	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	return d.x509.secondOpinion(ctx, flags, chain.chain(), id.Identity, purpose, time.Now())
+	now := time.Now()
+	if chain != nil && chain.cert != nil && d.x509.acceptedWhole(chain.chain(), id, purpose, now) {
+		return 0, nil
+	}
+	res, err := verifyPath(ctx, d.store, chain, purpose, id)
+	if err != nil {
+		return CertificateFlags(res.Flags), err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	flags, err := d.x509.secondOpinion(ctx, CertificateFlags(res.Flags), chain.chain(), id.Identity, purpose, now)
+	if err == nil && flags == 0 {
+		d.x509.rememberWhole(chain.chain(), id, purpose, res.Path, now)
+	}
+	return flags, err
 }
 
 // purposeOID parses a Purpose; the empty Purpose requires nothing.

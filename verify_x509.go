@@ -73,6 +73,12 @@ type x509Verdict struct {
 	ip                  netip.Addr
 	purpose             Purpose
 	notBefore, notAfter time.Time
+	// whole says that the database's whole verification, internal/verify's
+	// and crypto/x509's, found nothing for the identity, checked as said,
+	// between wholeBefore and wholeAfter (see acceptedWhole).
+	whole                   bool
+	checked                 bool
+	wholeBefore, wholeAfter time.Time
 }
 
 // Bounds of the remembered acceptances, per database: the DER they hold
@@ -171,6 +177,61 @@ func (o *x509Opinion) remembered(leaf *x509.Certificate, sent []*x509.Certificat
 		}
 	}
 	return false
+}
+
+// acceptedWhole reports whether the database's whole verification of
+// chain for id and purpose found nothing earlier, at a time from which now
+// changes nothing: every certificate of both paths (internal/verify's and
+// crypto/x509's) valid at both. Nothing else those verifications depend on
+// changes: the chain sent, the identity and the purpose are the key, the
+// anchors and CRLs of a database never change, and neither verifier reads
+// anything but them and the time. A resumed handshake, verified again each
+// time, then costs a lookup. Verdicts of the platform's trust are never
+// remembered (see check), so neither is this.
+func (o *x509Opinion) acceptedWhole(chain []*x509.Certificate, id peerIdentity, purpose Purpose, now time.Time) bool {
+	leaf, sent := chain[0], chain[1:]
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, v := range o.accepted[string(leaf.Raw)] {
+		if v.whole && v.checked == id.check && v.host == id.Host && v.ip == id.IP && v.purpose == purpose &&
+			!now.Before(v.wholeBefore) && !now.After(v.wholeAfter) && sameCertificates(v.sent, sent) {
+			return true
+		}
+	}
+	return false
+}
+
+// rememberWhole records that the database's whole verification of chain
+// for id and purpose found nothing at now, on path (internal/verify's),
+// beside crypto/x509's remembered acceptance of the same question, whose
+// window it narrows to path's; without one (the platform's trust), nothing
+// is remembered.
+func (o *x509Opinion) rememberWhole(chain []*x509.Certificate, id peerIdentity, purpose Purpose, path []*x509.Certificate, now time.Time) {
+	leaf, sent := chain[0], chain[1:]
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	vs := o.accepted[string(leaf.Raw)]
+	for i := range vs {
+		v := &vs[i]
+		if v.host != id.Host || v.ip != id.IP || v.purpose != purpose ||
+			now.Before(v.notBefore) || now.After(v.notAfter) || !sameCertificates(v.sent, sent) {
+			continue
+		}
+		before, after := v.notBefore, v.notAfter
+		for _, c := range path {
+			if c.NotBefore.After(before) {
+				before = c.NotBefore
+			}
+			if c.NotAfter.Before(after) {
+				after = c.NotAfter
+			}
+		}
+		if now.Before(before) || now.After(after) {
+			return
+		}
+		v.whole, v.checked, v.wholeBefore, v.wholeAfter = true, id.check, before, after
+		return
+	}
 }
 
 func (o *x509Opinion) remember(leaf *x509.Certificate, sent []*x509.Certificate, id verify.Identity, purpose Purpose, path []*x509.Certificate) {
