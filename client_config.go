@@ -104,8 +104,11 @@ var verifyBound = time.Minute
 // verify, giotls does), VerifyConnection, GetClientCertificate,
 // ClientSessionCache, Renegotiation (never), MinVersion and MaxVersion (the
 // backend's, TLS 1.2 at least). Clearing VerifyConnection turns verification
-// off, and nothing can detect it. Other fields (RootCAs, Certificates,
-// VerifyPeerCertificate...) are not consulted by giotls.
+// off, and nothing can detect it. Other fields (RootCAs,
+// VerifyPeerCertificate...) are not consulted by giotls, and Certificates is
+// never sent (GetClientCertificate takes precedence): a session is kept
+// under the certificate the options send, so one sent behind giotls's back
+// would be resumed by connections sending none, linked to its owner.
 //
 // What a config cannot carry, since the library holds a *tls.Conn and not
 // a [ClientConnection]: truncation detection (crypto/tls returns io.EOF to
@@ -172,9 +175,9 @@ func (b *Backend) ClientConfig(o ClientConfigOptions) (*tls.Config, error) {
 		VerifyConnection:   cc.verifyConnection,
 		Renegotiation:      tls.RenegotiateNever,
 		KeyLogWriter:       b.opts.KeyLogWriter,
-	}
-	if o.Certificate != nil || o.Interaction != nil {
-		cfg.GetClientCertificate = cc.getClientCertificate
+		// Always giotls's, so that crypto/tls never sends a Certificates
+		// field set on a clone: sessions are keyed by what this sends.
+		GetClientCertificate: cc.getClientCertificate,
 	}
 	if !b.opts.DisableResumption && !o.DisableResumption && (o.Certificate != nil || o.Interaction == nil) {
 		sc := o.SessionCache
@@ -254,7 +257,7 @@ func (cc *clientConfig) verifyConnection(cs tls.ConnectionState) error {
 func (cc *clientConfig) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 	ctx := cri.Context()
 	cert := cc.certificate
-	if cert == nil {
+	if cert == nil && cc.interaction != nil {
 		conn, err := cc.standIn(cri.AcceptableCAs)
 		if err != nil {
 			return nil, err
