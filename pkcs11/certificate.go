@@ -277,7 +277,7 @@ func uriPIN(u *URI) (string, bool, error) {
 	path := strings.TrimPrefix(src, "file://")
 	path = strings.TrimPrefix(path, "file:")
 	if !strings.HasPrefix(path, "/") {
-		return "", false, tokenError(giotls.ErrorBadCertificatePassword, nil, "pin-source %q is not a file path or file: URI", src)
+		return "", false, tokenError(giotls.ErrorBadCertificatePassword, nil, "pin-source is not a file path or file: URI") // not quoted: it may be a misplaced PIN
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
