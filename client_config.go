@@ -103,10 +103,11 @@ var verifyBound = time.Minute
 // the config or a clone: InsecureSkipVerify (true: crypto/tls must not
 // verify, giotls does), VerifyConnection, GetClientCertificate,
 // ClientSessionCache, Renegotiation (never), MinVersion and MaxVersion (the
-// backend's, TLS 1.2 at least). Clearing VerifyConnection turns verification
-// off, and nothing can detect it. Other fields (RootCAs,
-// VerifyPeerCertificate...) are not consulted by giotls, and Certificates is
-// never sent (GetClientCertificate takes precedence): a session is kept
+// backend's, TLS 1.2 at least: a handshake outside them, on a clone that
+// changed them, fails with ErrorHandshake). Clearing VerifyConnection turns
+// verification off, and nothing can detect it. Other fields (RootCAs,
+// VerifyPeerCertificate...) are not consulted by giotls, and Certificates
+// is never sent (GetClientCertificate takes precedence): a session is kept
 // under the certificate the options send, so one sent behind giotls's back
 // would be resumed by connections sending none, linked to its owner.
 //
@@ -147,6 +148,8 @@ func (b *Backend) ClientConfig(o ClientConfigOptions) (*tls.Config, error) {
 		accept:      o.AcceptCertificate,
 		certificate: o.Certificate,
 		interaction: o.Interaction,
+		minVersion:  minVersion,
+		maxVersion:  maxVersion,
 	}
 	if cc.database == nil {
 		cc.database = b.DefaultDatabase()
@@ -207,6 +210,8 @@ type clientConfig struct {
 	accept      func(peer *Certificate, errors CertificateFlags) bool
 	certificate *Certificate
 	interaction Interaction
+	minVersion  uint16 // the backend's versions, which a clone may have changed
+	maxVersion  uint16
 }
 
 // identity is the identity of a handshake whose ConnectionState is cs (see
@@ -224,6 +229,12 @@ func (cc *clientConfig) identity(cs tls.ConnectionState) Connectable {
 // verifyConnection is the config's VerifyConnection, for full and resumed
 // handshakes alike.
 func (cc *clientConfig) verifyConnection(cs tls.ConnectionState) error {
+	// A library may lower MinVersion on its clone for a legacy server: what
+	// the backend does not offer is refused, as the connection's would be.
+	if cs.Version < cc.minVersion || cs.Version > cc.maxVersion {
+		return newError(ErrorHandshake, nil, "TLS handshake failed: %s was negotiated, outside the backend's versions",
+			tls.VersionName(cs.Version))
+	}
 	peer := certificateFromChain(cs.PeerCertificates)
 	if peer == nil {
 		return newError(ErrorBadCertificate, nil, "server sent no certificate")

@@ -2,7 +2,10 @@ package giotls
 
 import (
 	"crypto/tls"
+	"errors"
 	"testing"
+
+	"github.com/giotls/giotls/internal/testpki"
 )
 
 // TestClientConfigLibraryCertificates: a library (or a careless program)
@@ -29,6 +32,30 @@ func TestClientConfigLibraryCertificates(t *testing.T) {
 					t.Errorf("handshake %d (resumed %v): the server holds a client certificate (%s); the config sends none",
 						i, view.resumed, view.chain[0].Subject)
 				}
+			}
+		})
+	}
+}
+
+// TestClientConfigLibraryLowersVersion: a library that lowers MinVersion
+// (or MaxVersion) on its clone, for a legacy server, must not get a
+// handshake below the backend's versions (TLS 1.2 at least): the
+// verification refuses it with ErrorHandshake.
+func TestClientConfigLibraryLowersVersion(t *testing.T) {
+	e := newResumptionEnv(t, tls.VersionTLS13, tls.NoClientCert, BackendOptions{})
+	leaf := e.ca.MustLeaf(t, "legacy", testpki.DNSNames("a.example"))
+	legacy := serverConfig(leaf)
+	legacy.MinVersion, legacy.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
+	srv := startTLSServer(t, "tcp4", legacy, func(c *tls.Conn) { c.Write([]byte{'!'}) })
+	cfg := mustConfig(t, e.backend, ClientConfigOptions{ServerName: "a.example", Database: e.ca.db})
+	for _, v := range []uint16{tls.VersionTLS10, tls.VersionTLS11} {
+		t.Run(tls.VersionName(v), func(t *testing.T) {
+			c := cfg.Clone()
+			c.MinVersion, c.MaxVersion = v, v
+			cs, err := configDial(t, srv.Addr.String(), c)
+			var ge *Error
+			if !errors.As(err, &ge) || ge.Code != ErrorHandshake {
+				t.Fatalf("handshake = %v (version %s), want a giotls ErrorHandshake", err, tls.VersionName(cs.Version))
 			}
 		})
 	}
