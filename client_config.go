@@ -134,9 +134,17 @@ var verifyBound = time.Minute
 // the server refuses it. Cap such a backend at TLS 1.2
 // (BackendOptions.MaxVersion) for sessions with more uploads than that.
 //
-// It fails with ErrorMisc for a ServerName that is no host name or address
-// and for the backend's versions when they cannot be offered.
+// It fails with ErrorMisc for a ServerName that is no host name or address,
+// for the backend's versions when they cannot be offered, and for a Backend
+// or SessionCache that is not from NewBackend or NewSessionCache.
 func (b *Backend) ClientConfig(o ClientConfigOptions) (*tls.Config, error) {
+	// Zero values would panic later, inside a library's handshake.
+	if b == nil || b.opts.SessionCache == nil {
+		return nil, newError(ErrorMisc, nil, "ClientConfig: the Backend was not made by NewBackend")
+	}
+	if o.SessionCache != nil && o.SessionCache.c == nil {
+		return nil, newError(ErrorMisc, nil, "ClientConfig: the SessionCache was not made by NewSessionCache")
+	}
 	minVersion, maxVersion, err := versionRange(b.opts.MinVersion, b.opts.MaxVersion)
 	if err != nil {
 		return nil, err

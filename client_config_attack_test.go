@@ -60,3 +60,43 @@ func TestClientConfigLibraryLowersVersion(t *testing.T) {
 		})
 	}
 }
+
+// TestClientConfigZeroValues: zero values a careless program passes (a
+// SessionCache not made by NewSessionCache, a Backend not made by
+// NewBackend, a nil one) give a giotls *Error from ClientConfig, never a
+// panic then or in a handshake.
+func TestClientConfigZeroValues(t *testing.T) {
+	e := newResumptionEnv(t, tls.VersionTLS13, tls.NoClientCert, BackendOptions{})
+	for _, tc := range []struct {
+		name    string
+		backend *Backend
+		opts    ClientConfigOptions
+	}{
+		{"zero SessionCache", e.backend, ClientConfigOptions{ServerName: "a.example", Database: e.ca.db, SessionCache: &SessionCache{}}},
+		{"zero Backend", &Backend{}, ClientConfigOptions{ServerName: "a.example", Database: e.ca.db}},
+		{"nil Backend", nil, ClientConfigOptions{ServerName: "a.example", Database: e.ca.db}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cfg *tls.Config
+			var err error
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Fatalf("ClientConfig panicked: %v", p)
+					}
+				}()
+				cfg, err = tc.backend.ClientConfig(tc.opts)
+			}()
+			if err == nil {
+				_, err = configDial(t, e.ports[0].Addr.String(), cfg)
+				if err == nil {
+					return // usable: nothing to refuse
+				}
+			}
+			var ge *Error
+			if !errors.As(err, &ge) || ge.Code != ErrorMisc {
+				t.Fatalf("error = %v, want a giotls ErrorMisc", err)
+			}
+		})
+	}
+}
