@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/giotls/giotls/internal/sessioncache"
@@ -173,6 +174,12 @@ func (b *Backend) ClientConfig(o ClientConfigOptions) (*tls.Config, error) {
 		}
 		if n.ip.IsValid() {
 			cc.ip, serverName = n.ip, n.ip.String()
+			// crypto/tls keys sessions by ServerName (and sends no SNI for
+			// an address): an IPv6 zone stays in it, fe80::1%eth0 and
+			// fe80::1%eth1 being different hosts (RFC 4007, section 6).
+			if a, err := netip.ParseAddr(strings.Trim(o.ServerName, "[]")); err == nil && a.Zone() != "" {
+				serverName = n.ip.WithZone(a.Zone()).String()
+			}
 		} else {
 			cc.name, serverName = n.host, n.host // the ASCII form, sent as SNI and keyed on
 		}

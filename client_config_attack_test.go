@@ -100,3 +100,23 @@ func TestClientConfigZeroValues(t *testing.T) {
 		})
 	}
 }
+
+// TestClientConfigZoneInKey: crypto/tls keys a config's sessions by its
+// ServerName, so an IPv6 ServerName's zone must stay in it: fe80::1%eth0 and
+// fe80::1%eth1 are different hosts (RFC 4007, section 6), and one's session
+// must not be offered to the other, as for a connection (TestZoneInSessionKey).
+func TestClientConfigZoneInKey(t *testing.T) {
+	b := NewBackend(BackendOptions{SessionCache: NewSessionCache(SessionCacheOptions{})})
+	eth0 := mustConfig(t, b, ClientConfigOptions{ServerName: "fe80::1%eth0"})
+	eth1 := mustConfig(t, b, ClientConfigOptions{ServerName: "fe80::1%eth1"})
+	none := mustConfig(t, b, ClientConfigOptions{ServerName: "fe80::1"})
+	eth0.ClientSessionCache.Put(eth0.ServerName, &tls.ClientSessionState{})
+	for _, cfg := range []*tls.Config{eth1, none} {
+		if _, ok := cfg.ClientSessionCache.Get(cfg.ServerName); ok {
+			t.Errorf("a session of fe80::1%%eth0 is offered for ServerName %q", cfg.ServerName)
+		}
+	}
+	if _, ok := eth0.ClientSessionCache.Get(eth0.ServerName); !ok {
+		t.Error("the session of fe80::1 (zone eth0) is not offered to it")
+	}
+}
