@@ -120,7 +120,12 @@ var verifyBound = time.Minute
 // cache keys), ChannelBindingData, property notifications, the results
 // (PeerCertificate, PeerCertificateErrors, SessionResumed: the library's
 // tls.ConnectionState has DidResume and the peer certificates, not the
-// flags), and Close cancelling a verification or an Interaction in progress.
+// flags), Close cancelling a verification or an Interaction in progress,
+// and the check of the public name's certificate when a server rejects a
+// clone's Encrypted Client Hello: crypto/tls makes it itself (RootCAs, else
+// the system's roots; EncryptedClientHelloRejectionVerify is given no
+// certificates), only to return the server's retry configs in an
+// ECHRejectionError, the handshake failing.
 //
 // FTP over TLS with jlaffaye/ftp, against a server that requires the data
 // connections to resume the control connection's session (vsftpd's
