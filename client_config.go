@@ -85,8 +85,14 @@ var verifyBound = time.Minute
 // was resumed in them stores nothing afterwards for as long as the cache
 // keeps it (a resumed connection may receive tickets of the old chain at any
 // time, and they cannot be told apart), so a long-running program that
-// wants resumption past it uses a new [NewSessionCache] for each period. TLS
-// 1.3 tickets are used once. When the certificate is left to the
+// wants resumption past it uses a new [NewSessionCache] for each period.
+// The dating is by arrival, so it is not a bound against the server: a
+// ticket a server holds back, or sends late on a connection that stays open,
+// while the key stores, is kept up to ten minutes after it arrives, however
+// long ago its full handshake was (a connection's cache dates it from the
+// handshake). The cache keeps the state of at most four times MaxKeys keys;
+// once that many keys were resumed, new keys store nothing for as long as
+// the cache lives. TLS 1.3 tickets are used once. When the certificate is left to the
 // Interaction (Certificate nil, Interaction set), no session is kept or
 // offered: it is chosen after the lookup, and a session made under one
 // certificate would otherwise be offered by a connection that sends
