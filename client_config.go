@@ -152,10 +152,10 @@ var verifyBound = time.Minute
 func (b *Backend) ClientConfig(o ClientConfigOptions) (*tls.Config, error) {
 	// Zero values would panic later, inside a library's handshake.
 	if b == nil || b.opts.SessionCache == nil {
-		return nil, newError(ErrorMisc, nil, "ClientConfig: the Backend was not made by NewBackend")
+		return nil, newError(ErrorMisc, nil, "the Backend was not made by NewBackend")
 	}
 	if o.SessionCache != nil && o.SessionCache.c == nil {
-		return nil, newError(ErrorMisc, nil, "ClientConfig: the SessionCache was not made by NewSessionCache")
+		return nil, newError(ErrorMisc, nil, "the SessionCache was not made by NewSessionCache")
 	}
 	minVersion, maxVersion, err := versionRange(b.opts.MinVersion, b.opts.MaxVersion)
 	if err != nil {
