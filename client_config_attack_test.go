@@ -2,6 +2,7 @@ package giotls
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"testing"
 
@@ -118,5 +119,37 @@ func TestClientConfigZoneInKey(t *testing.T) {
 	}
 	if _, ok := eth0.ClientSessionCache.Get(eth0.ServerName); !ok {
 		t.Error("the session of fe80::1 (zone eth0) is not offered to it")
+	}
+}
+
+// TestClientConfigLibraryFields: what a library may set on its clone for
+// its own verification (crypto/tls's, with RootCAs trusting the server; a
+// VerifyPeerCertificate accepting everything; an IP literal for a config
+// made for a name, which crypto/tls then hides) never replaces giotls's:
+// the Database that does not trust the chain still refuses it, and a name
+// crypto/tls did not send is no identity.
+func TestClientConfigLibraryFields(t *testing.T) {
+	e := newResumptionEnv(t, tls.VersionTLS13, tls.NoClientCert, BackendOptions{DisableResumption: true})
+	other := newTestCA(t, "Other Root")
+	pool := x509.NewCertPool()
+	pool.AddCert(e.ca.Cert)
+	for _, tc := range []struct {
+		name  string
+		db    Database
+		clone func(*tls.Config)
+		bad   CertificateFlags
+	}{
+		{"crypto/tls verifies with RootCAs", other.db, func(c *tls.Config) { c.InsecureSkipVerify, c.RootCAs = false, pool }, CertificateUnknownCA},
+		{"VerifyPeerCertificate accepts all", other.db, func(c *tls.Config) {
+			c.VerifyPeerCertificate = func([][]byte, [][]*x509.Certificate) error { return nil }
+		}, CertificateUnknownCA},
+		{"IP literal on the clone", e.ca.db, func(c *tls.Config) { c.ServerName = "127.0.0.1" }, CertificateBadIdentity},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := mustConfig(t, e.backend, ClientConfigOptions{ServerName: "a.example", Database: tc.db}).Clone()
+			tc.clone(c)
+			_, err := configDial(t, e.ports[0].Addr.String(), c)
+			badCertificate(t, err, tc.bad)
+		})
 	}
 }
