@@ -92,10 +92,10 @@ var verifyBound = time.Minute
 // long ago its full handshake was (a connection's cache dates it from the
 // handshake). The cache keeps the state of at most four times MaxKeys keys;
 // once that many keys were resumed, new keys store nothing for as long as
-// the cache lives. TLS 1.3 tickets are used once. When the certificate is left to the
-// Interaction (Certificate nil, Interaction set), no session is kept or
-// offered: it is chosen after the lookup, and a session made under one
-// certificate would otherwise be offered by a connection that sends
+// the cache lives. TLS 1.3 tickets are used once. When the certificate is
+// left to the Interaction (Certificate nil, Interaction set), no session is
+// kept or offered: it is chosen after the lookup, and a session made under
+// one certificate would otherwise be offered by a connection that sends
 // another, letting the server link the two.
 //
 // The Interaction runs with the handshake's context (the one given to
