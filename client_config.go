@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/giotls/giotls/internal/sessioncache"
@@ -84,11 +85,17 @@ var verifyBound = time.Minute
 // was resumed in them stores nothing afterwards for as long as the cache
 // keeps it (a resumed connection may receive tickets of the old chain at any
 // time, and they cannot be told apart), so a long-running program that
-// wants resumption past it uses a new [NewSessionCache] for each period. TLS
-// 1.3 tickets are used once. When the certificate is left to the
-// Interaction (Certificate nil, Interaction set), no session is kept or
-// offered: it is chosen after the lookup, and a session made under one
-// certificate would otherwise be offered by a connection that sends
+// wants resumption past it uses a new [NewSessionCache] for each period.
+// The dating is by arrival, so it is not a bound against the server: a
+// ticket a server holds back, or sends late on a connection that stays open,
+// while the key stores, is kept up to ten minutes after it arrives, however
+// long ago its full handshake was (a connection's cache dates it from the
+// handshake). The cache keeps the state of at most four times MaxKeys keys;
+// once that many keys were resumed, new keys store nothing for as long as
+// the cache lives. TLS 1.3 tickets are used once. When the certificate is
+// left to the Interaction (Certificate nil, Interaction set), no session is
+// kept or offered: it is chosen after the lookup, and a session made under
+// one certificate would otherwise be offered by a connection that sends
 // another, letting the server link the two.
 //
 // The Interaction runs with the handshake's context (the one given to
@@ -103,9 +110,13 @@ var verifyBound = time.Minute
 // the config or a clone: InsecureSkipVerify (true: crypto/tls must not
 // verify, giotls does), VerifyConnection, GetClientCertificate,
 // ClientSessionCache, Renegotiation (never), MinVersion and MaxVersion (the
-// backend's, TLS 1.2 at least). Clearing VerifyConnection turns verification
-// off, and nothing can detect it. Other fields (RootCAs, Certificates,
-// VerifyPeerCertificate...) are not consulted by giotls.
+// backend's, TLS 1.2 at least: a handshake outside them, on a clone that
+// changed them, fails with ErrorHandshake). Clearing VerifyConnection turns
+// verification off, and nothing can detect it. Other fields (RootCAs,
+// VerifyPeerCertificate...) are not consulted by giotls, and Certificates
+// is never sent (GetClientCertificate takes precedence): a session is kept
+// under the certificate the options send, so one sent behind giotls's back
+// would be resumed by connections sending none, linked to its owner.
 //
 // What a config cannot carry, since the library holds a *tls.Conn and not
 // a [ClientConnection]: truncation detection (crypto/tls returns io.EOF to
@@ -115,7 +126,12 @@ var verifyBound = time.Minute
 // cache keys), ChannelBindingData, property notifications, the results
 // (PeerCertificate, PeerCertificateErrors, SessionResumed: the library's
 // tls.ConnectionState has DidResume and the peer certificates, not the
-// flags), and Close cancelling a verification or an Interaction in progress.
+// flags), Close cancelling a verification or an Interaction in progress,
+// and the check of the public name's certificate when a server rejects a
+// clone's Encrypted Client Hello: crypto/tls makes it itself (RootCAs, else
+// the system's roots; EncryptedClientHelloRejectionVerify is given no
+// certificates), only to return the server's retry configs in an
+// ECHRejectionError, the handshake failing.
 //
 // FTP over TLS with jlaffaye/ftp, against a server that requires the data
 // connections to resume the control connection's session (vsftpd's
@@ -130,9 +146,17 @@ var verifyBound = time.Minute
 // the server refuses it. Cap such a backend at TLS 1.2
 // (BackendOptions.MaxVersion) for sessions with more uploads than that.
 //
-// It fails with ErrorMisc for a ServerName that is no host name or address
-// and for the backend's versions when they cannot be offered.
+// It fails with ErrorMisc for a ServerName that is no host name or address,
+// for the backend's versions when they cannot be offered, and for a Backend
+// or SessionCache that is not from NewBackend or NewSessionCache.
 func (b *Backend) ClientConfig(o ClientConfigOptions) (*tls.Config, error) {
+	// Zero values would panic later, inside a library's handshake.
+	if b == nil || b.opts.SessionCache == nil {
+		return nil, newError(ErrorMisc, nil, "the Backend was not made by NewBackend")
+	}
+	if o.SessionCache != nil && o.SessionCache.c == nil {
+		return nil, newError(ErrorMisc, nil, "the SessionCache was not made by NewSessionCache")
+	}
 	minVersion, maxVersion, err := versionRange(b.opts.MinVersion, b.opts.MaxVersion)
 	if err != nil {
 		return nil, err
@@ -144,6 +168,8 @@ func (b *Backend) ClientConfig(o ClientConfigOptions) (*tls.Config, error) {
 		accept:      o.AcceptCertificate,
 		certificate: o.Certificate,
 		interaction: o.Interaction,
+		minVersion:  minVersion,
+		maxVersion:  maxVersion,
 	}
 	if cc.database == nil {
 		cc.database = b.DefaultDatabase()
@@ -159,6 +185,12 @@ func (b *Backend) ClientConfig(o ClientConfigOptions) (*tls.Config, error) {
 		}
 		if n.ip.IsValid() {
 			cc.ip, serverName = n.ip, n.ip.String()
+			// crypto/tls keys sessions by ServerName (and sends no SNI for
+			// an address): an IPv6 zone stays in it, fe80::1%eth0 and
+			// fe80::1%eth1 being different hosts (RFC 4007, section 6).
+			if a, err := netip.ParseAddr(strings.Trim(o.ServerName, "[]")); err == nil && a.Zone() != "" {
+				serverName = n.ip.WithZone(a.Zone()).String()
+			}
 		} else {
 			cc.name, serverName = n.host, n.host // the ASCII form, sent as SNI and keyed on
 		}
@@ -172,9 +204,9 @@ func (b *Backend) ClientConfig(o ClientConfigOptions) (*tls.Config, error) {
 		VerifyConnection:   cc.verifyConnection,
 		Renegotiation:      tls.RenegotiateNever,
 		KeyLogWriter:       b.opts.KeyLogWriter,
-	}
-	if o.Certificate != nil || o.Interaction != nil {
-		cfg.GetClientCertificate = cc.getClientCertificate
+		// Always giotls's, so that crypto/tls never sends a Certificates
+		// field set on a clone: sessions are keyed by what this sends.
+		GetClientCertificate: cc.getClientCertificate,
 	}
 	if !b.opts.DisableResumption && !o.DisableResumption && (o.Certificate != nil || o.Interaction == nil) {
 		sc := o.SessionCache
@@ -204,6 +236,8 @@ type clientConfig struct {
 	accept      func(peer *Certificate, errors CertificateFlags) bool
 	certificate *Certificate
 	interaction Interaction
+	minVersion  uint16 // the backend's versions, which a clone may have changed
+	maxVersion  uint16
 }
 
 // identity is the identity of a handshake whose ConnectionState is cs (see
@@ -221,6 +255,12 @@ func (cc *clientConfig) identity(cs tls.ConnectionState) Connectable {
 // verifyConnection is the config's VerifyConnection, for full and resumed
 // handshakes alike.
 func (cc *clientConfig) verifyConnection(cs tls.ConnectionState) error {
+	// A library may lower MinVersion on its clone for a legacy server: what
+	// the backend does not offer is refused, as the connection's would be.
+	if cs.Version < cc.minVersion || cs.Version > cc.maxVersion {
+		return newError(ErrorHandshake, nil, "TLS handshake failed: %s was negotiated, outside the backend's versions",
+			tls.VersionName(cs.Version))
+	}
 	peer := certificateFromChain(cs.PeerCertificates)
 	if peer == nil {
 		return newError(ErrorBadCertificate, nil, "server sent no certificate")
@@ -254,7 +294,7 @@ func (cc *clientConfig) verifyConnection(cs tls.ConnectionState) error {
 func (cc *clientConfig) getClientCertificate(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 	ctx := cri.Context()
 	cert := cc.certificate
-	if cert == nil {
+	if cert == nil && cc.interaction != nil {
 		conn, err := cc.standIn(cri.AcceptableCAs)
 		if err != nil {
 			return nil, err

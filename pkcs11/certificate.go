@@ -277,7 +277,8 @@ func uriPIN(u *URI) (string, bool, error) {
 	path := strings.TrimPrefix(src, "file://")
 	path = strings.TrimPrefix(path, "file:")
 	if !strings.HasPrefix(path, "/") {
-		return "", false, tokenError(giotls.ErrorBadCertificatePassword, nil, "pin-source %q is not a file path or file: URI", src)
+		// Not quoted: it may be a PIN given as pin-source by mistake.
+		return "", false, tokenError(giotls.ErrorBadCertificatePassword, nil, "pin-source is not a file path or file: URI")
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -91,22 +91,34 @@ func parseAttributes(part, sep string, known map[string]func(string) error, vali
 			}
 			return nil, uriError("attribute %q has no '='", field)
 		}
-		if !isAttributeName(name) {
-			return nil, uriError("%q is not an attribute name", name)
-		}
 		check, standard := known[name]
+		// A query attribute is named only when it is a standard one: an
+		// unencoded "&" in a PIN makes the rest of the PIN look like a name.
+		what := "a query attribute"
+		if standard || sep == ";" {
+			what = fmt.Sprintf("attribute %q", name)
+		}
+		if !isAttributeName(name) {
+			return nil, uriError("%s is not an attribute name", what)
+		}
 		if standard && seen[name] {
-			return nil, uriError("attribute %q appears twice", name)
+			return nil, uriError("%s appears twice", what)
 		}
 		seen[name] = true
 		value, err := unescape(raw, valid)
 		if err != nil {
-			return nil, uriError("attribute %q: %v", name, err)
+			return nil, uriError("%s: %v", what, err)
 		}
 		if check != nil {
 			if err := check(value); err != nil {
-				return nil, uriError("attribute %q: %v", name, err)
+				return nil, uriError("%s: %v", what, err)
 			}
+		}
+		// RFC 7512 lets a path value hold "&" and "=", so a query
+		// attribute written with "&" instead of "?" would become part of
+		// a label, and be quoted by every error that names the object.
+		if sep == ";" && (strings.Contains(value, "pin-value=") || strings.Contains(value, "pin-source=")) {
+			return nil, uriError("%s holds a pin-value or pin-source: query attributes follow '?'", what)
 		}
 		out = append(out, Attribute{name, value})
 	}

@@ -28,15 +28,16 @@ type ConnCache struct {
 	maxRecords int
 
 	mu        sync.Mutex
-	storeKey  string   // where a chain this connection begins is stored: key unless StoreUnder said otherwise
-	own       *lineage // the chain this connection's full handshake began, once it received a session
-	asked     bool     // Get was called
-	copied    *item    // from CopyFrom: what Get offers instead of a lookup
-	offered   *item    // what Get handed out
-	fromCopy  bool     // offered came from CopyFrom
-	forgotten bool     // crypto/tls asked to forget offered
-	resumed   int8     // from SetConnectionState: 1 resumed, -1 not, 0 unknown
-	version   uint16   // from SetConnectionState, 0 if not told
+	storeKey  string    // where a chain this connection begins is stored: key unless StoreUnder said otherwise
+	own       *lineage  // the chain this connection's full handshake began, once it received a session
+	asked     bool      // Get was called
+	copied    *item     // from CopyFrom: what Get offers instead of a lookup
+	offered   *item     // what Get handed out
+	fromCopy  bool      // offered came from CopyFrom
+	forgotten bool      // crypto/tls asked to forget offered
+	resumed   int8      // from SetConnectionState: 1 resumed, -1 not, 0 unknown
+	fullAt    time.Time // from SetConnectionState: when a full handshake (which begins a chain) was verified
+	version   uint16    // from SetConnectionState, 0 if not told
 	received  []*item
 }
 
@@ -84,8 +85,9 @@ func (cc *ConnCache) Get(key string) (*tls.ClientSessionState, bool) {
 // lifetime come from describe, or from SetConnectionState when it told
 // TLS 1.2 or describe fails; failing both, the session is taken for a
 // single-use TLS 1.3 ticket. A session received after offering one inherits
-// its Born, unless SetConnectionState said the server did not resume:
-// renewing a session never extends its age cap.
+// its Born, unless SetConnectionState said the server did not resume: then
+// it is dated from that full handshake, however late it arrives. Renewing a
+// session never extends its age cap.
 //
 // When a session from CopyFrom was offered and SetConnectionState never said
 // whether the server took it, what arrives is stored in no cache: it might
@@ -121,6 +123,10 @@ func (cc *ConnCache) Put(key string, s *tls.ClientSessionState) {
 	lin := cc.homeLocked()
 	if cc.resumedLocked() {
 		e.Born = cc.offered.Born
+	} else if cc.resumed < 0 {
+		// Dated from the full handshake, not from its arrival: a server may
+		// send a ticket at any time after it (RFC 8446, section 4.6.1).
+		e.Born = cc.fullAt
 	}
 	cc.mu.Unlock()
 	var it *item
@@ -198,6 +204,8 @@ func (cc *ConnCache) SetConnectionState(cs tls.ConnectionState) {
 	cc.resumed = -1
 	if cs.DidResume {
 		cc.resumed = 1
+	} else {
+		cc.fullAt = cc.now()
 	}
 }
 

@@ -18,20 +18,21 @@ import (
 // connection, so which certificate, a session came with; such a config gets
 // no session cache at all.
 //
-// Age cap, conservatively. Put cannot tell a session received on a
-// connection that resumed (which belongs to an older chain) from one a full
-// handshake began, so every key has an epoch: the first session stored under
-// the key starts it, and every session stored under the key until it ends
-// is dated from that start ([entry.Born]), whichever connection it came
-// from. An epoch ends MaxAge after it started. When none of its sessions was
-// handed out, no connection can be carrying its chain on, and the next
-// session starts a new epoch. When one was, a connection that resumed it may
-// still receive tickets of that chain at any later time (a server may send
-// a TLS 1.3 NewSessionTicket whenever it likes), so the key stores nothing
-// more for as long as the cache remembers it: sessions expire earlier than
-// the exact rule would say, never later. The cache remembers at most four
-// times MaxKeys epochs; when that many are live or closed, new keys store
-// nothing.
+// Age cap, by arrival. Put cannot tell a session received on a connection
+// that resumed (which belongs to an older chain) from one a full handshake
+// began, so every key has an epoch: the first session stored under the key
+// starts it, and every session stored under the key until it ends is dated
+// from that start ([entry.Born]), whichever connection it came from. An
+// epoch ends MaxAge after it started. When none of its sessions was handed
+// out, the next session starts a new epoch. When one was, a connection that
+// resumed it may still receive tickets of that chain at any later time (a
+// server may send a TLS 1.3 NewSessionTicket whenever it likes), so the key
+// stores nothing more for as long as the cache remembers it. This is no
+// bound against the server: a full handshake's own connection may stay open
+// and send its first (or a later) ticket in a new epoch, dated from its
+// arrival, not from the handshake as a [ConnCache] dates it. The cache
+// remembers at most four times MaxKeys epochs; when that many are live or
+// closed, new keys store nothing (closed epochs are never dropped).
 //
 // Single use is kept: a TLS 1.3 ticket is taken out by Get and never offered
 // again. A SharedCache is safe for concurrent use.
