@@ -80,19 +80,18 @@ var verifyBound = time.Minute
 // crypto/tls tells the cache nothing about the connection: a session is
 // keyed by what crypto/tls passes (ServerName, else the remote address) and
 // the client certificate the config sends; and the ten-minute cap is kept
-// conservatively, per key: sessions are dated from the first session stored
-// under the key in the current ten minutes, and a key one of whose sessions
-// was resumed in them stores nothing afterwards for as long as the cache
-// keeps it (a resumed connection may receive tickets of the old chain at any
-// time, and they cannot be told apart), so a long-running program that
-// wants resumption past it uses a new [NewSessionCache] for each period.
-// The dating is by arrival, so it is not a bound against the server: a
-// ticket a server holds back, or sends late on a connection that stays open,
-// while the key stores, is kept up to ten minutes after it arrives, however
-// long ago its full handshake was (a connection's cache dates it from the
-// handshake). The cache keeps the state of at most four times MaxKeys keys;
-// once that many keys were resumed, new keys store nothing for as long as
-// the cache lives. TLS 1.3 tickets are used once. When the certificate is
+// per key: sessions are dated from the first session stored under the key
+// in the current ten minutes, and a key one of whose sessions was resumed
+// in them stores nothing for the next ten (a resumed connection may receive
+// tickets of the old chain, and they cannot be told apart; servers send
+// them with the handshake). The dating is by arrival, so it is not a bound
+// against a server or a relay that holds a ticket back, or sends it late on
+// a connection that stays open: such a ticket is kept up to ten minutes
+// after it arrives, however long ago its full handshake was (a
+// connection's cache dates it from the handshake). The cache keeps the
+// state of at most four times MaxKeys keys; when that many are live or
+// closed, new keys store nothing until some end, at most twenty minutes
+// later. TLS 1.3 tickets are used once. When the certificate is
 // left to the Interaction (Certificate nil, Interaction set), no session is
 // kept or offered: it is chosen after the lookup, and a session made under
 // one certificate would otherwise be offered by a connection that sends

@@ -27,12 +27,16 @@ import (
 // out, the next session starts a new epoch. When one was, a connection that
 // resumed it may still receive tickets of that chain at any later time (a
 // server may send a TLS 1.3 NewSessionTicket whenever it likes), so the key
-// stores nothing more for as long as the cache remembers it. This is no
-// bound against the server: a full handshake's own connection may stay open
-// and send its first (or a later) ticket in a new epoch, dated from its
-// arrival, not from the handshake as a [ConnCache] dates it. The cache
-// remembers at most four times MaxKeys epochs; when that many are live or
-// closed, new keys store nothing (closed epochs are never dropped).
+// is closed: it stores nothing for another MaxAge, which refuses the
+// tickets such connections receive soon after (servers send them with the
+// handshake); then it starts a new epoch. This is no bound against a
+// server or a relay that holds a ticket back: a connection may stay open
+// and receive its first (or a later) ticket in a new epoch, dated from its
+// arrival, not from the handshake as a [ConnCache] dates it; the chain then
+// lives as much longer as the ticket was held. The cache remembers at most
+// four times MaxKeys epochs; when that many are live or closed, new keys
+// store nothing until some end (at most twice MaxAge), so that a program
+// made to resume many names cannot turn resumption off for good.
 //
 // Single use is kept: a TLS 1.3 ticket is taken out by Get and never offered
 // again. A SharedCache is safe for concurrent use.
@@ -105,7 +109,7 @@ func (c *Cache) epochOf(key string) (lin *lineage, born time.Time, ok bool) {
 	if ep != nil && now.Before(ep.born.Add(c.maxAge)) {
 		return ep.lin, ep.born, true
 	}
-	if ep != nil && ep.lin.handed {
+	if ep != nil && ep.lin.handed && now.Before(ep.born.Add(2*c.maxAge)) {
 		return nil, time.Time{}, false // closed: a resumed connection may still be on its chain
 	}
 	if ep == nil {
@@ -114,7 +118,7 @@ func (c *Cache) epochOf(key string) (lin *lineage, born time.Time, ok bool) {
 		}
 		if len(c.epochs) >= 4*c.maxKeys {
 			for k, e := range c.epochs {
-				if !e.lin.handed && !now.Before(e.born.Add(c.maxAge)) {
+				if !now.Before(e.born.Add(c.maxAge)) && (!e.lin.handed || !now.Before(e.born.Add(2*c.maxAge))) {
 					delete(c.epochs, k)
 				}
 			}

@@ -35,7 +35,8 @@ func TestSharedCacheRules(t *testing.T) {
 		}},
 		{"closed after a handed-out epoch", []step{
 			{put: t13[0]}, {want: t13[0]}, {advance: 11 * time.Minute, put: t13[1]}, {},
-			{advance: time.Hour, put: t13[2]}, {},
+			{advance: 8 * time.Minute, put: t13[2]}, {}, // 19 minutes after the epoch began: still closed
+			{advance: 2 * time.Minute, put: t13[3]}, {want: t13[3]}, // 21: a new epoch
 		}},
 		{"reopened after an epoch nobody resumed", []step{
 			{put: t13[0]}, {advance: 11 * time.Minute, put: t13[1]}, {want: t13[1]},
@@ -176,4 +177,34 @@ func TestSharedCacheEpochSlots(t *testing.T) {
 			t.Fatalf("%d epochs kept, want the three closed and the new one", len(c.epochs))
 		}
 	})
+}
+
+// TestSharedCacheClosedEpochsEnd: a table full of closed epochs (every key
+// resumed once, as a program made to connect twice to many names leaves
+// it) refuses new keys only until those epochs end, twice MaxAge after they
+// began: resumption is not turned off for good.
+func TestSharedCacheClosedEpochsEnd(t *testing.T) {
+	const maxKeys = 1
+	bound := 4 * maxKeys
+	clock := newFakeClock()
+	c := New(Options{MaxKeys: maxKeys, Now: clock.Now})
+	sc := NewSharedCache(c, nil)
+	states := realStates(t, tls.VersionTLS13, bound+2)
+	for i := range bound {
+		k := fmt.Sprintf("k%d", i)
+		sc.Put(k, states[i])
+		if _, ok := sc.Get(k); !ok {
+			t.Fatalf("key %d stored nothing", i)
+		}
+	}
+	clock.Advance(11 * time.Minute)
+	sc.Put("new", states[bound])
+	if _, ok := sc.Get("new"); ok {
+		t.Fatal("a new key stored a session in a table of closed epochs")
+	}
+	clock.Advance(10 * time.Minute) // 21 minutes: the closed epochs are over
+	sc.Put("new", states[bound+1])
+	if s, ok := sc.Get("new"); !ok || s != states[bound+1] {
+		t.Fatal("closed epochs still refuse new keys twice MaxAge after they began")
+	}
 }
