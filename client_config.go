@@ -78,20 +78,16 @@ var verifyBound = time.Minute
 //
 // Sessions follow the [SessionCache] rules with two differences, because
 // crypto/tls tells the cache nothing about the connection: a session is
-// keyed by what crypto/tls passes (ServerName, else the remote address) and
-// the client certificate the config sends; and the ten-minute cap is kept
-// per key: sessions are dated from the first session stored under the key
-// in the current ten minutes, and a key one of whose sessions was resumed
-// in them stores nothing for the next ten (a resumed connection may receive
-// tickets of the old chain, and they cannot be told apart; servers send
-// them with the handshake). The dating is by arrival, so it is not a bound
-// against a server or a relay that holds a ticket back, or sends it late on
-// a connection that stays open: such a ticket is kept up to ten minutes
-// after it arrives, however long ago its full handshake was (a
-// connection's cache dates it from the handshake). The cache keeps the
-// state of at most four times MaxKeys keys; when that many are live or
-// closed, new keys store nothing until some end, at most twenty minutes
-// later. TLS 1.3 tickets are used once. When the certificate is
+// keyed by what crypto/tls passes (ServerName, else the remote address),
+// the client certificate the config sends and the config itself (configs
+// never share sessions); and the ten-minute cap is counted from the
+// config's making, not from each chain's full handshake, which the cache
+// cannot tell: every session is dated from when ClientConfig returned, and
+// the config stores none after ten minutes (MaxAge). So no session lives
+// longer than the cap whatever a server or relay holds back, and a config
+// made per session of work (an FTP session, a batch of mail) resumes as a
+// connection does; one kept longer stops resuming, and a new config starts
+// again. TLS 1.3 tickets are used once. When the certificate is
 // left to the Interaction (Certificate nil, Interaction set), no session is
 // kept or offered: it is chosen after the lookup, and a session made under
 // one certificate would otherwise be offered by a connection that sends

@@ -88,8 +88,9 @@ func ExampleBackend_ClientConfig_ldap() {
 
 // jlaffaye/ftp: explicit TLS. The data connections resume the control
 // connection's session through the config's cache, which servers with
-// require_ssl_reuse demand; see Backend.ClientConfig for what TLS 1.3
-// uploads cost.
+// require_ssl_reuse demand. Make the config for the FTP session: its
+// sessions last ten minutes from its making. See Backend.ClientConfig for
+// what TLS 1.3 uploads cost.
 func ExampleBackend_ClientConfig_ftp() {
 	cfg, err := giotls.DefaultBackend().ClientConfig(giotls.ClientConfigOptions{ServerName: "ftp.example.org"})
 	if err != nil {

@@ -53,6 +53,9 @@ func findSlot(m *module, u *URI) (uint, pkcs11.TokenInfo, error) {
 		if err != nil {
 			continue // no token, or it went away
 		}
+		if ti.Flags&pkcs11.CKF_TOKEN_INITIALIZED == 0 {
+			continue // holds nothing to match (SoftHSM2 always offers one such slot)
+		}
 		if matches(u, map[string]string{
 			"slot-manufacturer": si.ManufacturerID, "slot-description": si.SlotDescription,
 			"slot-id": strconv.FormatUint(uint64(slot), 10),

@@ -170,7 +170,8 @@ func unescape(s string, valid func(byte) bool) (string, error) {
 		case valid(c):
 			b.WriteByte(c)
 		default:
-			return "", fmt.Errorf("character %q must be percent-encoded", c)
+			// The character is not quoted: it may be one of a PIN's.
+			return "", fmt.Errorf("the character at byte %d must be percent-encoded", i)
 		}
 	}
 	return b.String(), nil

@@ -51,9 +51,6 @@ type entry struct {
 type lineage struct {
 	cache *Cache // nil: stored in no cache
 	key   string
-	// handed is set (under cache.mu) when take hands out one of its
-	// sessions: a SharedCache epoch that was resumed (shared.go).
-	handed bool
 
 	// loose holds, when cache is nil, the chain's latest sessions (oldest
 	// first, at most a key's queue): with no cache to find them in, a copy
@@ -119,7 +116,6 @@ type Cache struct {
 	byState  map[*tls.ClientSessionState]*item
 	lru      bucket // sentinel: lru.next is the most recently used
 	sessions int
-	epochs   map[string]*epoch // keys of SharedCaches over c (shared.go)
 }
 
 // New returns an empty cache.
@@ -246,9 +242,6 @@ func (c *Cache) take(key string) *item {
 	if b.prev != nil { // not emptied by remove
 		c.unlink(b)
 		c.pushFront(b)
-	}
-	if found != nil {
-		found.lin.handed = true
 	}
 	return found
 }
