@@ -1,15 +1,10 @@
 package giotls
 
 import (
-	"context"
 	"crypto/tls"
 	"io"
 	"testing"
 	"time"
-
-	"github.com/giotls/giotls/internal/loopback"
-	"github.com/giotls/giotls/internal/peer"
-	"github.com/giotls/giotls/internal/testpki"
 )
 
 // TestClientConfigTicketHeldBack: a config's sessions are dated from the
@@ -20,22 +15,11 @@ import (
 func TestClientConfigTicketHeldBack(t *testing.T) {
 	const maxAge, delay = time.Second, 1500 * time.Millisecond
 	ca := newTestCA(t, "Held Ticket Root")
-	certFile, keyFile, _, err := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost")).WriteFiles(t.TempDir(), "leaf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := peer.FreePort(t)
-	p := peer.Start(t, peer.Addr(port), "openssl", "s_server", "-accept", peer.Addr(port), "-cert", certFile, "-key", keyFile,
-		"-tls1_3", "-num_tickets", "1", "-www")
+	p, _ := ticketServer(t, ca)
 	get := func(addr string, cfg *tls.Config) bool {
 		t.Helper()
-		raw, err := loopback.Dial(context.Background(), addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer raw.Close()
-		raw.SetDeadline(time.Now().Add(20 * time.Second))
-		tc := tls.Client(raw, cfg)
+		tc := configClient(t, addr, cfg)
+		defer tc.Close()
 		io.WriteString(tc, "GET / HTTP/1.0\r\n\r\n")
 		if _, err := io.ReadAll(tc); err != nil {
 			t.Fatal(p.Errorf("%v", err))

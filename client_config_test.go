@@ -21,13 +21,7 @@ import (
 // TLS 1.3 client processes its tickets) and closes.
 func configDial(t *testing.T, addr string, cfg *tls.Config) (tls.ConnectionState, error) {
 	t.Helper()
-	raw, err := loopback.Dial(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	raw.SetDeadline(time.Now().Add(20 * time.Second))
-	tc := tls.Client(raw, cfg)
+	tc := configClient(t, addr, cfg)
 	defer tc.Close()
 	if err := tc.Handshake(); err != nil {
 		return tls.ConnectionState{}, err
@@ -36,6 +30,20 @@ func configDial(t *testing.T, addr string, cfg *tls.Config) (tls.ConnectionState
 		return tls.ConnectionState{}, err
 	}
 	return tc.ConnectionState(), nil
+}
+
+// configClient is a crypto/tls client on cfg, as a library makes one,
+// over a loopback connection to addr with a 20-second deadline, closed
+// when the test ends.
+func configClient(t *testing.T, addr string, cfg *tls.Config) *tls.Conn {
+	t.Helper()
+	raw, err := loopback.Dial(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	raw.SetDeadline(time.Now().Add(20 * time.Second))
+	return tls.Client(raw, cfg)
 }
 
 // mustConfig returns b.ClientConfig(o) (b nil: the default backend).
@@ -353,13 +361,7 @@ func TestClientConfigClientCertificate(t *testing.T) {
 // checks the echo (the server has then finished its handshake).
 func clientAuthEcho(t *testing.T, addr string, cfg *tls.Config) error {
 	t.Helper()
-	raw, err := loopback.Dial(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	raw.SetDeadline(time.Now().Add(20 * time.Second))
-	tc := tls.Client(raw, cfg)
+	tc := configClient(t, addr, cfg)
 	defer tc.Close()
 	msg := []byte("echo\n")
 	if _, err := tc.Write(msg); err != nil {

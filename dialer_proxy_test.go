@@ -195,16 +195,7 @@ func TestProxyStallHonoursContext(t *testing.T) {
 		for _, how := range []string{"deadline", "cancel"} {
 			t.Run(kind.name+"/"+how, func(t *testing.T) {
 				p := kind.start(t, testproxy.Options{Stall: true})
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
-				want := context.Canceled
-				if how == "deadline" {
-					ctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
-					defer cancel()
-					want = context.DeadlineExceeded
-				} else {
-					time.AfterFunc(300*time.Millisecond, cancel)
-				}
+				ctx, want := stallContext(t, how)
 				start := time.Now()
 				conn, err := (&Dialer{Proxy: useProxy(p.URL)}).DialContext(ctx, "tcp", destName+":443")
 				if err == nil {
@@ -396,4 +387,18 @@ func TestProxyNetwork(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stallContext is a context that ends 300 ms from now, by its deadline
+// (how "deadline") or by a cancellation, and the error it ends with.
+func stallContext(t *testing.T, how string) (context.Context, error) {
+	if how == "deadline" {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx, context.DeadlineExceeded
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	time.AfterFunc(300*time.Millisecond, cancel)
+	return ctx, context.Canceled
 }

@@ -1,7 +1,6 @@
 package giotls
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"io"
@@ -81,16 +80,7 @@ func TestHTTPSProxyStall(t *testing.T) {
 	for _, how := range []string{"deadline", "cancel"} {
 		t.Run(how, func(t *testing.T) {
 			p := testproxy.StartHTTPS(t, cfg, testproxy.Options{Stall: true})
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			want := context.Canceled
-			if how == "deadline" {
-				ctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
-				defer cancel()
-				want = context.DeadlineExceeded
-			} else {
-				time.AfterFunc(300*time.Millisecond, cancel)
-			}
+			ctx, want := stallContext(t, how)
 			start := time.Now()
 			_, err := (&Dialer{ProxyDatabase: proxyCA.db, Proxy: useProxy(p.URL)}).DialContext(ctx, "tcp", destName+":443")
 			if !errors.Is(err, want) || time.Since(start) > 3*time.Second {

@@ -68,6 +68,20 @@ func ticketDelayRelay(t *testing.T, target string, delay time.Duration) string {
 	return ln.Addr().String()
 }
 
+// ticketServer starts openssl s_server for localhost, certified by ca,
+// sending one TLS 1.3 ticket after each handshake and answering HTTP GET
+// (-www); it returns the peer and its port.
+func ticketServer(t *testing.T, ca *testCA) (*peer.Process, int) {
+	t.Helper()
+	certFile, keyFile, _, err := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost")).WriteFiles(t.TempDir(), "leaf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := peer.FreePort(t)
+	return peer.Start(t, peer.Addr(port), "openssl", "s_server", "-accept", peer.Addr(port), "-cert", certFile, "-key", keyFile,
+		"-tls1_3", "-num_tickets", "1", "-www"), port
+}
+
 // TestTicketDelayedPastMaxAge: a server that holds back its ticket until
 // MaxAge after the full handshake (or keeps a connection open and sends one
 // later) must not get it presented: the session's chain began at the full
@@ -76,13 +90,7 @@ func ticketDelayRelay(t *testing.T, target string, delay time.Duration) string {
 func TestTicketDelayedPastMaxAge(t *testing.T) {
 	const maxAge, delay = time.Second, 1500 * time.Millisecond
 	ca := newTestCA(t, "Delayed Ticket Root")
-	certFile, keyFile, _, err := ca.MustLeaf(t, "localhost", testpki.DNSNames("localhost")).WriteFiles(t.TempDir(), "leaf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := peer.FreePort(t)
-	p := peer.Start(t, peer.Addr(port), "openssl", "s_server", "-accept", peer.Addr(port), "-cert", certFile, "-key", keyFile,
-		"-tls1_3", "-num_tickets", "1", "-www")
+	p, port := ticketServer(t, ca)
 	for _, tc := range []struct {
 		name  string
 		delay time.Duration

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/giotls/giotls/internal/testpki"
 	"github.com/giotls/giotls/internal/verify"
 )
 
@@ -18,10 +17,7 @@ import (
 // time outside every certificate's validity) is verified afresh, and a
 // refusal, ours or crypto/x509's, is never remembered.
 func TestWholeVerdictRemembered(t *testing.T) {
-	root := testpki.MustCA(t, "Root")
-	inter := root.MustIntermediate(t, "Inter")
-	leaf := inter.MustLeaf(t, "server", testpki.DNSNames("a.example"), testpki.IPAddresses("127.0.0.1"),
-		testpki.ExtKeyUsage(x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth))
+	root, _, leaf := memoPKI(t)
 	verified := 0
 	saved := storeVerify
 	storeVerify = func(ctx context.Context, opts *verify.Options) (verify.Result, error) {
@@ -29,14 +25,8 @@ func TestWholeVerdictRemembered(t *testing.T) {
 		return verify.Verify(ctx, opts)
 	}
 	t.Cleanup(func() { storeVerify = saved })
-	ctx := context.Background()
 	check := func(db Database, chain []*x509.Certificate, p Purpose, id Connectable) CertificateFlags {
-		t.Helper()
-		f, err := db.VerifyChain(ctx, mustChain(t, chain...), p, id, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
+		return verifyFlags(t, db, chain, p, id)
 	}
 	db := NewDatabase([]*x509.Certificate{root.Cert})
 	a := NewNetworkAddress("a.example", 443)

@@ -11,6 +11,26 @@ import (
 	"github.com/giotls/giotls/internal/testpki"
 )
 
+// memoPKI is the chain the memory tests verify: a leaf for a.example and
+// 127.0.0.1, for both purposes, under an intermediate of root.
+func memoPKI(t *testing.T) (root, inter *testpki.CA, leaf *testpki.Leaf) {
+	root = testpki.MustCA(t, "Root")
+	inter = root.MustIntermediate(t, "Inter")
+	leaf = inter.MustLeaf(t, "server", testpki.DNSNames("a.example"), testpki.IPAddresses("127.0.0.1"),
+		testpki.ExtKeyUsage(x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth))
+	return root, inter, leaf
+}
+
+// verifyFlags is db's verdict on chain, which must not be an error.
+func verifyFlags(t *testing.T, db Database, chain []*x509.Certificate, p Purpose, id Connectable) CertificateFlags {
+	t.Helper()
+	f, err := db.VerifyChain(context.Background(), mustChain(t, chain...), p, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // TestX509MemoNotReplayed: crypto/x509's remembered acceptance is used
 // only for the chain, identity, purpose, database and time it was given
 // for. Here crypto/x509 (standing in) accepts its first question and
@@ -18,10 +38,7 @@ import (
 // gets no flags and one that asks gets a refusal: each variant must ask,
 // each spelling of the same identity must not.
 func TestX509MemoNotReplayed(t *testing.T) {
-	root := testpki.MustCA(t, "Root")
-	inter := root.MustIntermediate(t, "Inter")
-	leaf := inter.MustLeaf(t, "server", testpki.DNSNames("a.example"), testpki.IPAddresses("127.0.0.1"),
-		testpki.ExtKeyUsage(x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth))
+	root, inter, leaf := memoPKI(t)
 	asked := 0
 	saved := rootsVerify
 	rootsVerify = func(l *x509.Certificate, opts x509.VerifyOptions) ([][]*x509.Certificate, error) {
@@ -35,12 +52,7 @@ func TestX509MemoNotReplayed(t *testing.T) {
 	db := NewDatabase([]*x509.Certificate{root.Cert})
 	ctx := context.Background()
 	verifyChain := func(db Database, chain []*x509.Certificate, p Purpose, id Connectable) CertificateFlags {
-		t.Helper()
-		f, err := db.VerifyChain(ctx, mustChain(t, chain...), p, id, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
+		return verifyFlags(t, db, chain, p, id)
 	}
 	if f := verifyChain(db, leaf.Chain, PurposeServer, NewNetworkAddress("a.example", 443)); f != 0 || asked != 1 {
 		t.Fatalf("first verification: %v, %d questions; want none, 1", f, asked)
