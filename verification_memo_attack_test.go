@@ -1,0 +1,101 @@
+package giotls
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"net/netip"
+	"sync"
+	"testing"
+
+	"github.com/giotls/giotls/internal/testpki"
+)
+
+// TestWholeVerdictNeverMoreLenient: whatever a database remembers, each
+// question (identity spellings that resolve alike or not, IP against name,
+// NetworkService, nil, purposes, the intermediates sent in other orders or
+// numbers, a database with CRLs), asked concurrently and repeatedly of one
+// database, gets the flags a database asked only once gives (run with
+// -race). TestWholeVerdictRemembered checks a few questions one after
+// another; this one crosses them, so that a question answered from memory
+// for another key is seen.
+func TestWholeVerdictNeverMoreLenient(t *testing.T) {
+	root := testpki.MustCA(t, "Root")
+	inter := root.MustIntermediate(t, "Inter")
+	leaf := inter.MustLeaf(t, "server", testpki.DNSNames("a.example"), testpki.IPAddresses("127.0.0.1"),
+		testpki.ExtKeyUsage(x509.ExtKeyUsageServerAuth))
+	other := inter.MustLeaf(t, "other", testpki.DNSNames("b.example"), testpki.ExtKeyUsage(x509.ExtKeyUsageServerAuth))
+	crlDER, err := root.CRLDER(leaf.Cert.NotBefore, leaf.Cert.NotAfter, inter.Cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, err := x509.ParseRevocationList(crlDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := []*x509.Certificate{root.Cert}
+	ids := []Connectable{
+		NewNetworkAddress("a.example", 443), NewNetworkAddress("A.Example", 443), NewNetworkAddress("a.example.", 443),
+		NewNetworkAddress("b.example", 443), NewNetworkAddress("127.0.0.1", 443), NewNetworkAddress("::1", 443),
+		NewInetSocketAddress(netip.MustParseAddrPort("127.0.0.1:443")), NewNetworkService("https", "tcp", "a.example"),
+		NewNetworkService("https", "tcp", "b.example"), nil, NewNetworkAddress("", 443),
+	}
+	purposes := []Purpose{PurposeServer, PurposeClient, "", "1.3.6.1.5.5.7.3.4"}
+	chains := [][]*x509.Certificate{
+		leaf.Chain, {leaf.Cert}, {leaf.Cert, inter.Cert, inter.Cert}, {leaf.Cert, root.Cert, inter.Cert}, other.Chain,
+	}
+	type question struct {
+		name  string
+		crl   bool
+		chain []*x509.Certificate
+		p     Purpose
+		id    Connectable
+	}
+	var qs []question
+	for _, crls := range []bool{false, true} {
+		for ci, c := range chains {
+			for _, p := range purposes {
+				for ii, id := range ids {
+					qs = append(qs, question{fmt.Sprintf("crl=%v chain %d purpose %q identity %d", crls, ci, p, ii), crls, c, p, id})
+				}
+			}
+		}
+	}
+	ctx := context.Background()
+	verifyOn := func(db Database, q question) (CertificateFlags, error) {
+		return db.VerifyChain(ctx, mustChain(t, q.chain...), q.p, q.id, nil)
+	}
+	want := make([]CertificateFlags, len(qs))
+	for i, q := range qs {
+		fresh := NewDatabase(anchors)
+		if q.crl {
+			fresh = NewDatabase(anchors, crl)
+		}
+		f, err := verifyOn(fresh, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q.name, err)
+		}
+		want[i] = f
+	}
+	plain, revoking := NewDatabase(anchors), NewDatabase(anchors, crl)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for round := range 3 {
+				for j := range qs {
+					i := (j*(g+1) + round*7) % len(qs) // each goroutine its own order
+					q, db := qs[i], plain
+					if q.crl {
+						db = revoking
+					}
+					f, err := verifyOn(db, q)
+					if err != nil || f != want[i] {
+						t.Errorf("%s (round %d): %v, %v; a database asked once: %v", q.name, round, f, err, want[i])
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
