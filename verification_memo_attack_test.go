@@ -99,3 +99,37 @@ func TestWholeVerdictNeverMoreLenient(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestWholeVerdictPlatformNotRemembered: with the platform's trust
+// (SystemDatabase on macOS and Windows) and a chain our own anchors accept
+// too (the system's roots are loaded there as well), the platform's yes is
+// not remembered as a whole verdict: once the platform distrusts the root,
+// the same question is refused. TestPlatformDistrustHonoured covers chains
+// only the platform anchors (ours say unknown-ca); this is the path where
+// ours say nothing.
+func TestWholeVerdictPlatformNotRemembered(t *testing.T) {
+	root := testpki.MustCA(t, "Root")
+	leaf := root.MustIntermediate(t, "Inter").MustLeaf(t, "server", testpki.DNSNames("www.example.com"))
+	p := &fakePlatform{roots: root.Pool()}
+	usePlatform(t, p)
+	db := newStoreDatabase([]*x509.Certificate{root.Cert}, nil, "system", true)
+	ask := func() CertificateFlags {
+		t.Helper()
+		f, err := db.VerifyChain(context.Background(), mustChain(t, leaf.Chain...), PurposeServer, NewNetworkAddress("www.example.com", 443), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	for i := range 2 {
+		if f := ask(); f != 0 {
+			t.Fatalf("trusted, verification %d: %v", i+1, f)
+		}
+	}
+	p.mu.Lock()
+	p.roots = x509.NewCertPool() // the administrator distrusts the root
+	p.mu.Unlock()
+	if f := ask(); f == 0 {
+		t.Fatal("the platform's earlier yes was remembered after it distrusted the root")
+	}
+}
