@@ -7,8 +7,10 @@ import (
 	"net/netip"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/giotls/giotls/internal/testpki"
+	"github.com/giotls/giotls/internal/verify"
 )
 
 // TestWholeVerdictNeverMoreLenient: whatever a database remembers, each
@@ -131,5 +133,59 @@ func TestWholeVerdictPlatformNotRemembered(t *testing.T) {
 	p.mu.Unlock()
 	if f := ask(); f == 0 {
 		t.Fatal("the platform's earlier yes was remembered after it distrusted the root")
+	}
+}
+
+// TestWholeVerdictWindowEdges: at and just outside every validity bound of
+// the chain's certificates (each different; the root's sent too, with other
+// bounds than the anchor's), a remembered whole verdict answers only where
+// a fresh verification at that time, internal/verify's and crypto/x509's,
+// finds nothing. Both treat NotBefore and NotAfter as inside (RFC 5280,
+// section 4.1.2.5), and so must the memory.
+func TestWholeVerdictWindowEdges(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	at := func(before, after time.Duration) testpki.Option {
+		return testpki.Validity(now.Add(-before), now.Add(after))
+	}
+	root := testpki.MustCA(t, "Root", at(5*time.Hour, 50*time.Hour))
+	inter := root.MustIntermediate(t, "Inter", at(3*time.Hour, 30*time.Hour))
+	leaf := inter.MustLeaf(t, "server", testpki.DNSNames("a.example"), at(2*time.Hour, 20*time.Hour))
+	// The root again, as a server may send it, valid for less than the anchor.
+	sentRoot, err := root.CrossSign(root, at(4*time.Hour, 10*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	id := identityOf(NewNetworkAddress("a.example", 443))
+	oid, err := purposeOID(PurposeServer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, chain := range [][]*x509.Certificate{leaf.Chain, append(leaf.Chain, sentRoot)} {
+		db := NewDatabase([]*x509.Certificate{root.Cert}).(*storeDatabase)
+		if f, err := db.VerifyChain(ctx, mustChain(t, chain...), PurposeServer, NewNetworkAddress("a.example", 443), nil); err != nil || f != 0 {
+			t.Fatalf("%d certificates sent: %v, %v", len(chain), f, err)
+		}
+		answered := 0
+		for _, c := range append([]*x509.Certificate{root.Cert}, chain...) {
+			for _, when := range []time.Time{c.NotBefore.Add(-time.Nanosecond), c.NotBefore, c.NotAfter, c.NotAfter.Add(time.Nanosecond)} {
+				if !db.x509.acceptedWhole(chain, id, PurposeServer, when) {
+					continue
+				}
+				answered++
+				res, err := verify.Verify(ctx, &verify.Options{Chain: chain, Store: db.store, Identity: id.Identity,
+					CheckIdentity: true, Purpose: oid, Now: when})
+				if err != nil || res.Flags != 0 {
+					t.Errorf("%d sent, at %v (%s): remembered, but internal/verify finds %v, %v", len(chain), when, c.Subject.CommonName, res.Flags, err)
+				}
+				refusal, err := newX509Opinion([]*x509.Certificate{root.Cert}, false).check(ctx, chain, id.Identity, PurposeServer, when)
+				if err != nil || refusal != nil {
+					t.Errorf("%d sent, at %v (%s): remembered, but crypto/x509 refuses: %v, %v", len(chain), when, c.Subject.CommonName, refusal, err)
+				}
+			}
+		}
+		if answered == 0 {
+			t.Errorf("%d sent: no edge answered from memory; the test checks nothing", len(chain))
+		}
 	}
 }
