@@ -12,7 +12,8 @@ import (
 // the tickets stay); a reusable TLS 1.2 state stored early is not offered
 // once MaxAge has passed since the config's making; and a clock set back
 // after the making (a fake one: the real one is monotonic) neither reopens
-// the config nor lengthens a session's life past born+MaxAge.
+// the config nor lengthens a session's life past born+MaxAge. A zero or
+// negative MaxAge is the default ten minutes, for the config's cap too.
 func TestSharedCacheDropAndCap(t *testing.T) {
 	t12 := realStates(t, tls.VersionTLS12, 3)
 	t13 := realStates(t, tls.VersionTLS13, 1)
@@ -72,4 +73,23 @@ func TestSharedCacheDropAndCap(t *testing.T) {
 			t.Fatalf("stored after the cap, offered when the clock went back")
 		}
 	})
+	for _, maxAge := range []time.Duration{0, -time.Minute} {
+		t.Run("MaxAge "+maxAge.String()+" is the default", func(t *testing.T) {
+			clock := newFakeClock()
+			c := New(Options{Now: clock.Now, MaxAge: maxAge})
+			sc := NewSharedCache(c, nil)
+			sc.Put("a.example", t12[0])
+			clock.Advance(DefaultMaxAge - time.Second)
+			if got, _ := sc.Get("a.example"); got != t12[0] {
+				t.Fatalf("before DefaultMaxAge: %p, want the TLS 1.2 state", got)
+			}
+			clock.Advance(time.Second)
+			sc.Put("b.example", t12[1])
+			for _, k := range []string{"a.example", "b.example"} {
+				if got, ok := sc.Get(k); ok {
+					t.Fatalf("DefaultMaxAge after the making: %s offered %p", k, got)
+				}
+			}
+		})
+	}
 }
