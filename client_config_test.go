@@ -230,22 +230,28 @@ func TestClientConfigSessions(t *testing.T) {
 // TestClientConfigCap: a config resumes until MaxAge after it was made,
 // and then neither resumes nor stores (its sessions are dated from its
 // making: a resumed connection's tickets cannot be told from a full
-// handshake's).
+// handshake's). TLS 1.2 sessions, reusable, too; and a clone made later
+// ends with the config it was cloned from (a library clones per
+// connection): cloning does not restart the cap.
 func TestClientConfigCap(t *testing.T) {
-	e := newResumptionEnv(t, tls.VersionTLS13, tls.NoClientCert, BackendOptions{
-		SessionCache: NewSessionCache(SessionCacheOptions{MaxAge: 1500 * time.Millisecond}),
-	})
-	cfg := mustConfig(t, e.backend, ClientConfigOptions{ServerName: "a.example", Database: e.ca.db})
-	addr := e.ports[0].Addr.String()
-	for i, s := range []struct {
-		sleep  time.Duration
-		resume bool
-	}{{0, false}, {0, true}, {time.Second, true}, {time.Second, false}, {0, false}} {
-		time.Sleep(s.sleep)
-		cs, err := configDial(t, addr, cfg)
-		if err != nil || cs.DidResume != s.resume {
-			t.Fatalf("connection %d: %v, resumed %v; want %v", i, err, cs.DidResume, s.resume)
-		}
+	for _, v := range tlsVersions {
+		t.Run(tls.VersionName(v), func(t *testing.T) {
+			e := newResumptionEnv(t, v, tls.NoClientCert, BackendOptions{
+				SessionCache: NewSessionCache(SessionCacheOptions{MaxAge: 1500 * time.Millisecond}),
+			})
+			cfg := mustConfig(t, e.backend, ClientConfigOptions{ServerName: "a.example", Database: e.ca.db})
+			addr := e.ports[0].Addr.String()
+			for i, s := range []struct {
+				sleep  time.Duration
+				resume bool
+			}{{0, false}, {0, true}, {time.Second, true}, {time.Second, false}, {0, false}} {
+				time.Sleep(s.sleep)
+				cs, err := configDial(t, addr, cfg.Clone())
+				if err != nil || cs.DidResume != s.resume {
+					t.Fatalf("connection %d: %v, resumed %v; want %v", i, err, cs.DidResume, s.resume)
+				}
+			}
+		})
 	}
 }
 
