@@ -23,11 +23,17 @@ func dialHTTPConnect(ctx context.Context, u *url.URL, forward proxyForward, netw
 	if err != nil {
 		return nil, newError(ErrorMisc, err, "HTTP proxy %s", u.Redacted())
 	}
+	return tunnelOver(ctx, c, u, target, "HTTP")
+}
+
+// tunnelOver speaks CONNECT on c (connectTunnel), closing c if that fails;
+// kind names the proxy in the error.
+func tunnelOver(ctx context.Context, c net.Conn, u *url.URL, target, kind string) (net.Conn, error) {
 	tunnel, err := connectTunnel(ctx, c, u, target)
 	if err != nil {
 		c.Close()
-		if err := ctxDone(ctx); err != nil {
-			return nil, newError(ErrorMisc, err, "HTTP proxy %s: CONNECT %s", u.Redacted(), target)
+		if cerr := ctxDone(ctx); cerr != nil {
+			return nil, newError(ErrorMisc, cerr, "%s proxy %s: CONNECT %s", kind, u.Redacted(), target)
 		}
 		return nil, err
 	}

@@ -45,13 +45,5 @@ func dialHTTPSConnect(ctx context.Context, u *url.URL, forward proxyForward, net
 		}
 		return nil, newError(code, err, "HTTPS proxy %s: TLS handshake (certificate errors: %v)", u.Redacted(), conn.PeerCertificateErrors())
 	}
-	tunnel, err := connectTunnel(ctx, conn, u, target)
-	if err != nil {
-		conn.Close()
-		if cerr := ctxDone(ctx); cerr != nil {
-			return nil, newError(ErrorMisc, cerr, "HTTPS proxy %s: CONNECT %s", u.Redacted(), target)
-		}
-		return nil, err
-	}
-	return tunnel, nil
+	return tunnelOver(ctx, conn, u, target, "HTTPS")
 }
