@@ -143,7 +143,7 @@ func allowedEmail(addr string, permitted, excluded []string) bool {
 		return false
 	}
 	for _, e := range excluded {
-		if strings.Contains(e, "@") && strings.EqualFold(addr, e) || !strings.Contains(e, "@") && excludesDomain(domain, e) {
+		if strings.Contains(e, "@") && strings.EqualFold(addr, unquoteMailbox(e)) || !strings.Contains(e, "@") && excludesDomain(domain, e) {
 			return false
 		}
 	}

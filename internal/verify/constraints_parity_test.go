@@ -53,6 +53,12 @@ func TestNameConstraintsNeverMoreLenient(t *testing.T) {
 			[]testpki.Option{testpki.EmailAddresses("no-at-sign")}, "www.good.com", true},
 		{"email quoted local part of excluded mailbox", []testpki.Option{testpki.EmailConstraints(nil, []string{"bad@example.com"})},
 			[]testpki.Option{testpki.EmailAddresses(`"bad"@example.com`)}, "www.good.com", true},
+		// crypto/x509 reads an excluded mailbox with a quoted local part
+		// as the mailbox it quotes (RFC 5321, section 4.1.2).
+		{"email, excluded mailbox quoted", []testpki.Option{testpki.EmailConstraints(nil, []string{`"me"@example.com`})},
+			[]testpki.Option{testpki.EmailAddresses("me@example.com")}, "www.good.com", true},
+		{"email, excluded mailbox quoted with a quoted pair", []testpki.Option{testpki.EmailConstraints(nil, []string{`"m\e"@example.com`})},
+			[]testpki.Option{testpki.EmailAddresses("me@example.com")}, "www.good.com", true},
 		{"URI with an IP host", []testpki.Option{testpki.URIConstraints(nil, []string{"bad.com"})},
 			[]testpki.Option{testpki.URIs("https://10.0.0.1/")}, "www.good.com", true},
 		{"URI with no host", []testpki.Option{testpki.URIConstraints(nil, []string{"bad.com"})},

@@ -76,6 +76,35 @@ func parseMailbox(addr string) (local, domain string, ok bool) {
 	return local, domain, validDNSName(domain)
 }
 
+// unquoteMailbox returns addr with a quoted-string local part (RFC 5321,
+// section 4.1.2: '"' qtext or quoted pairs '"') replaced by the text it
+// quotes, as crypto/x509 reads a mailbox constraint; addr as it is
+// otherwise. An excluded mailbox is compared in this form, so that
+// "me"@example.com excludes me@example.com as crypto/x509 has it.
+func unquoteMailbox(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 2 || addr[0] != '"' || addr[at-1] != '"' {
+		return addr
+	}
+	quoted := addr[1 : at-1]
+	var b strings.Builder
+	for i := 0; i < len(quoted); i++ {
+		c := quoted[i]
+		switch {
+		case c == '\\':
+			if i++; i == len(quoted) {
+				return addr
+			}
+			b.WriteByte(quoted[i])
+		case c == '"':
+			return addr // a quote inside: not one quoted string
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String() + addr[at:]
+}
+
 // uriDomain returns the lower-case host of u for constraints; ok is false
 // for a URI without a host, with an IP address for one, or with a host
 // that is no valid DNS name.

@@ -146,3 +146,26 @@ func TestNameReadingCharged(t *testing.T) {
 		}
 	}
 }
+
+// TestUnquoteMailbox: an excluded mailbox constraint is read as crypto/x509
+// reads it, a quoted local part as the text it quotes.
+func TestUnquoteMailbox(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"me@example.com", "me@example.com"},
+		{`"me"@example.com`, "me@example.com"},
+		{`"m\e"@example.com`, "me@example.com"},
+		{`"a\"b"@example.com`, `a"b@example.com`},
+		{`"a b"@example.com`, "a b@example.com"},
+		{`""@example.com`, "@example.com"},
+		{`"me\"@example.com`, `"me\"@example.com`}, // the closing quote is quoted: no quoted string
+		{`"a"b"@example.com`, `"a"b"@example.com`}, // two strings
+		{`"me@example.com`, `"me@example.com`},
+		{`me"@example.com`, `me"@example.com`},
+		{`"@example.com`, `"@example.com`},
+		{"example.com", "example.com"},
+	} {
+		if got := unquoteMailbox(tc.in); got != tc.want {
+			t.Errorf("unquoteMailbox(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
