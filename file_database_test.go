@@ -418,28 +418,12 @@ func TestFlagsAgainstGIO(t *testing.T) {
 		// GIO cannot link a non-CA issuer, so finds no path.
 		{"not-a-ca", root.MustIntermediate(t, "Not a CA", testpki.IsCA(false)).MustLeaf(t, "s", dns).Chain, host, CertificateGenericError, CertificateUnknownCA},
 	}
-	dir := t.TempDir()
-	var manifest bytes.Buffer
+	var chains []gioChain
 	for _, tc := range cases {
-		if err := os.WriteFile(filepath.Join(dir, tc.name+".pem"), testpki.EncodeCertificates(tc.chain...), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&manifest, "%s\t%s\n", tc.name, tc.host)
+		chains = append(chains, gioChain{tc.name, testpki.EncodeCertificates(tc.chain...), tc.host})
 	}
-	if err := os.WriteFile(filepath.Join(dir, "manifest"), manifest.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	anchorsPath := filepath.Join(dir, "anchors.pem")
-	if err := os.WriteFile(anchorsPath, anchors, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	gio := gioVerifyChain(ctx, t, python, dir)
-	db, err := NewFileDatabase(anchorsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := context.Background()
+	gio, db := gioVerifyChain(t, python, anchors, chains)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := db.VerifyChain(ctx, mustChain(t, tc.chain...), PurposeServer, NewNetworkAddress(tc.host, 443), nil)
@@ -460,10 +444,36 @@ func TestFlagsAgainstGIO(t *testing.T) {
 	}
 }
 
-// gioVerifyChain runs testdata/gio/verify_chain.py on dir with GIO's own file
-// database and returns the flags GIO gave each case, by name.
-func gioVerifyChain(ctx context.Context, t *testing.T, python, dir string) map[string]CertificateFlags {
+// gioChain is one chain for GIO to verify: its PEM, as sent, and the host
+// name checked.
+type gioChain struct {
+	name string
+	pem  []byte
+	host string
+}
+
+// gioVerifyChain has GIO's own file database of anchors (PEM) verify each
+// chain, through testdata/gio/verify_chain.py, and returns the flags GIO
+// gave each, by name, and a giotls file database of the same anchors file.
+func gioVerifyChain(t *testing.T, python string, anchors []byte, chains []gioChain) (map[string]CertificateFlags, Database) {
 	t.Helper()
+	dir := t.TempDir()
+	var manifest bytes.Buffer
+	for _, c := range chains {
+		if err := os.WriteFile(filepath.Join(dir, c.name+".pem"), c.pem, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&manifest, "%s\t%s\n", c.name, c.host)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "manifest"), manifest.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	anchorsPath := filepath.Join(dir, "anchors.pem")
+	if err := os.WriteFile(anchorsPath, anchors, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	out, err := exec.CommandContext(ctx, python, filepath.Join("testdata", "gio", "verify_chain.py"), dir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("GIO: %v\n%s", err, out)
@@ -477,5 +487,9 @@ func gioVerifyChain(ctx context.Context, t *testing.T, python, dir string) map[s
 		}
 		gio[name] = CertificateFlags(n)
 	}
-	return gio
+	db, err := NewFileDatabase(anchorsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gio, db
 }

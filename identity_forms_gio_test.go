@@ -1,14 +1,9 @@
 package giotls
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/giotls/giotls/internal/testpki"
 )
@@ -66,28 +61,12 @@ func TestIdentityFormsAgainstGIO(t *testing.T) {
 		{"ipv6-expanded-host", ips("2001:db8::1"), "2001:0db8:0000:0000:0000:0000:0000:0001", false},
 		{"empty-label-host", dns("a..example.com"), "a..example.com", false},
 	}
-	dir := t.TempDir()
-	var manifest bytes.Buffer
+	var chains []gioChain
 	for _, tc := range cases {
-		if err := os.WriteFile(filepath.Join(dir, tc.name+".pem"), tc.pem, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&manifest, "%s\t%s\n", tc.name, tc.host)
+		chains = append(chains, gioChain{tc.name, tc.pem, tc.host})
 	}
-	if err := os.WriteFile(filepath.Join(dir, "manifest"), manifest.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	anchorsPath := filepath.Join(dir, "anchors.pem")
-	if err := os.WriteFile(anchorsPath, testpki.EncodeCertificates(root.Cert), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	gio := gioVerifyChain(ctx, t, python, dir)
-	db, err := NewFileDatabase(anchorsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := context.Background()
+	gio, db := gioVerifyChain(t, python, testpki.EncodeCertificates(root.Cert), chains)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			g, ok := gio[tc.name]

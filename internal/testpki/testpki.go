@@ -199,31 +199,28 @@ func PermittedDNSDomains(domains ...string) Option {
 // PermittedIPRanges adds permitted IP address name constraints, written as
 // CIDR ("10.0.0.0/8"), marked critical.
 func PermittedIPRanges(cidrs ...string) Option {
-	return func(c *config) {
-		for _, s := range cidrs {
-			_, n, err := net.ParseCIDR(s)
-			if err != nil {
-				c.ipErr = fmt.Errorf("testpki: bad CIDR %q", s)
-				continue
-			}
-			c.permittedIPs = append(c.permittedIPs, n)
+	return func(c *config) { c.permittedIPs = append(c.permittedIPs, c.parseCIDRs(cidrs)...) }
+}
+
+// parseCIDRs parses cidrs, recording the last one that is no CIDR in
+// c.ipErr.
+func (c *config) parseCIDRs(cidrs []string) []*net.IPNet {
+	var out []*net.IPNet
+	for _, s := range cidrs {
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			c.ipErr = fmt.Errorf("testpki: bad CIDR %q", s)
+			continue
 		}
+		out = append(out, n)
 	}
+	return out
 }
 
 // ExcludedIPRanges adds excluded IP address name constraints, written as
 // CIDR ("10.0.0.0/8"), marked critical.
 func ExcludedIPRanges(cidrs ...string) Option {
-	return func(c *config) {
-		for _, s := range cidrs {
-			_, n, err := net.ParseCIDR(s)
-			if err != nil {
-				c.ipErr = fmt.Errorf("testpki: bad CIDR %q", s)
-				continue
-			}
-			c.excludedIPs = append(c.excludedIPs, n)
-		}
-	}
+	return func(c *config) { c.excludedIPs = append(c.excludedIPs, c.parseCIDRs(cidrs)...) }
 }
 
 // ExcludedDNSDomains adds excluded DNS name constraints.
