@@ -44,6 +44,7 @@ func (b *builder) violatesNameConstraints(ca *x509.Certificate, below []*x509.Ce
 		}
 		return true
 	}
+	var permitted *permittedIPs // sorted when the first address needs it
 	// Every name is read (constraints_syntax.go), whatever the types
 	// constrained; one that cannot be is a violation, as in crypto/x509.
 	for _, c := range below {
@@ -53,9 +54,16 @@ func (b *builder) violatesNameConstraints(ca *x509.Certificate, below []*x509.Ce
 				return true
 			}
 		}
-		if hasIP {
+		if hasIP && len(c.IPAddresses) > 0 {
+			if permitted == nil {
+				if !spend(nIP) {
+					return true
+				}
+				p := newPermittedIPs(ca.PermittedIPRanges)
+				permitted = &p
+			}
 			for _, ip := range c.IPAddresses {
-				if !spend(nIP) || !allowedIP(ip, ca.PermittedIPRanges, ca.ExcludedIPRanges) {
+				if !spend(nIP) || !allowedIP(ip, *permitted, ca.ExcludedIPRanges) {
 					return true
 				}
 			}
@@ -167,7 +175,13 @@ func allowedEmail(addr string, permitted, excluded []string) bool {
 
 // allowedIP is allowed for addresses: an excluded range takes ip in either
 // form (net.IPNet.Contains reads a mapped IPv4 address as IPv4, stricter
-// than crypto/x509), a permitted one only as crypto/x509 does (ipInRange).
-func allowedIP(ip net.IP, permitted, excluded []*net.IPNet) bool {
-	return allowed(ip, permitted, excluded, ipInRange, func(ip net.IP, n *net.IPNet) bool { return n.Contains(ip) })
+// than crypto/x509), a permitted one only as crypto/x509 finds it
+// (permittedIPs).
+func allowedIP(ip net.IP, permitted permittedIPs, excluded []*net.IPNet) bool {
+	for _, n := range excluded {
+		if n.Contains(ip) {
+			return false
+		}
+	}
+	return permitted.v4 == nil && permitted.v6 == nil || permitted.admits(ip)
 }

@@ -70,6 +70,11 @@ func TestNameConstraintsNeverMoreLenient(t *testing.T) {
 			[]testpki.Option{testpki.IPAddresses("10.1.2.3")}, "10.1.2.3", true},
 		{"IPv4-mapped address, permitted IPv4 range", []testpki.Option{testpki.PermittedIPRanges("10.0.0.0/8")},
 			[]testpki.Option{testpki.Extension(ipSAN(t, mapped))}, "10.1.2.3", true},
+		// crypto/x509 admits an address only by the last range at or below
+		// it, and a mapped range, read as IPv4, is not pruned under ::/0
+		// (FuzzVerifyNameTypes found it in a CI run).
+		{"IPv6 address above a mapped range beside ::/0", []testpki.Option{testpki.PermittedIPRanges("::ffff:0:0/96", "::/0")},
+			[]testpki.Option{testpki.IPAddresses("2001:db8::1")}, "2001:db8::1", true},
 		// Any name constraint makes crypto/x509 read every name below.
 		{"URI with no host, DNS constraints only", []testpki.Option{testpki.ExcludedDNSDomains("bad.com")},
 			[]testpki.Option{testpki.URIs("urn:foo:bar")}, "www.good.com", true},
@@ -91,6 +96,10 @@ func TestNameConstraintsNeverMoreLenient(t *testing.T) {
 			[]testpki.Option{testpki.IPAddresses("10.1.2.3")}, "10.1.2.3", false},
 		{"IPv6 address, permitted IPv6 range", []testpki.Option{testpki.PermittedIPRanges("2001:db8::/32")},
 			[]testpki.Option{testpki.IPAddresses("2001:db8::1")}, "2001:db8::1", false},
+		{"IPv6 address, permitted ::/0", []testpki.Option{testpki.PermittedIPRanges("::/0")},
+			[]testpki.Option{testpki.IPAddresses("2001:db8::1")}, "2001:db8::1", false},
+		{"IPv6 address below a mapped range beside ::/0", []testpki.Option{testpki.PermittedIPRanges("::ffff:0:0/96", "::/0")},
+			[]testpki.Option{testpki.IPAddresses("::1")}, "::1", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -125,11 +125,3 @@ func uriDomain(u *url.URL) (string, bool) {
 	}
 	return host, validDNSName(host)
 }
-
-// ipInRange reports whether a permitted range admits ip as crypto/x509
-// does: only ranges of the address's own length (4 or 16 bytes) count, so
-// that an IPv4 range never admits an IPv6 address nor the reverse, the
-// IPv4-mapped forms included.
-func ipInRange(ip net.IP, n *net.IPNet) bool {
-	return (len(ip) == net.IPv4len) == (len(n.IP) == net.IPv4len) && n.Contains(ip)
-}
