@@ -54,15 +54,15 @@ func (b *builder) violatesNameConstraints(ca *x509.Certificate, below []*x509.Ce
 				return true
 			}
 		}
-		if hasIP && len(c.IPAddresses) > 0 {
-			if permitted == nil {
-				if !spend(nIP) {
-					return true
-				}
-				p := newPermittedIPs(ca.PermittedIPRanges)
-				permitted = &p
-			}
+		if hasIP {
 			for _, ip := range c.IPAddresses {
+				if permitted == nil { // the sort, charged as one more pass
+					if !spend(nIP) {
+						return true
+					}
+					p := newPermittedIPs(ca.PermittedIPRanges)
+					permitted = &p
+				}
 				if !spend(nIP) || !allowedIP(ip, *permitted, ca.ExcludedIPRanges) {
 					return true
 				}

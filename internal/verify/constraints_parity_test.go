@@ -100,6 +100,12 @@ func TestNameConstraintsNeverMoreLenient(t *testing.T) {
 			[]testpki.Option{testpki.IPAddresses("2001:db8::1")}, "2001:db8::1", false},
 		{"IPv6 address below a mapped range beside ::/0", []testpki.Option{testpki.PermittedIPRanges("::ffff:0:0/96", "::/0")},
 			[]testpki.Option{testpki.IPAddresses("::1")}, "::1", false},
+		// The search needs the ranges sorted by address (not by mask) and
+		// a range pruned under the one before it that contains it.
+		{"IPv4 address in the later of two ranges", []testpki.Option{testpki.PermittedIPRanges("10.1.0.0/16", "10.0.0.0/24")},
+			[]testpki.Option{testpki.IPAddresses("10.1.2.3")}, "10.1.2.3", false},
+		{"IPv4 address above a range pruned under another", []testpki.Option{testpki.PermittedIPRanges("10.0.0.0/8", "10.1.0.0/16")},
+			[]testpki.Option{testpki.IPAddresses("10.2.0.1")}, "10.2.0.1", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
