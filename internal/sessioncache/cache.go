@@ -2,6 +2,7 @@ package sessioncache
 
 import (
 	"crypto/tls"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,11 @@ type entry struct {
 	// Lifetime is the server's ticket_lifetime (0: unknown). The entry
 	// expires that long after Put, and never later than Born+MaxAge.
 	Lifetime time.Duration
+	// Unread marks a TLS 1.3 ticket whose lifetime was not read when it
+	// was put: reading it encodes the whole session state (describe), so
+	// ConnCache.Put leaves it to the cache, which reads it only when a
+	// choice depends on it (item.live).
+	Unread bool
 	// Born is when the full handshake that began the session's resumption
 	// chain took place. Put treats the zero time as now. Sessions received on
 	// a resumed connection inherit the Born of the session it resumed, so that
@@ -77,7 +83,7 @@ func (lin *lineage) takeLoose(now time.Time) *item {
 	defer lin.mu.Unlock()
 	for i := len(lin.loose) - 1; i >= 0; i-- {
 		it := lin.loose[i]
-		if it.TLS13 && now.Before(it.expires) && it.claimed.CompareAndSwap(false, true) {
+		if it.TLS13 && it.live(now, false) && it.claimed.CompareAndSwap(false, true) {
 			lin.loose = slices.Delete(lin.loose, i, i+1)
 			return it
 		}
@@ -88,7 +94,11 @@ func (lin *lineage) takeLoose(now time.Time) *item {
 // item is a stored entry.
 type item struct {
 	entry
-	expires time.Time
+	expires time.Time // Born+MaxAge, and the Lifetime if known when put
+	arrived time.Time // when it was put: a ticket's lifetime runs from then
+	// lifeEnd is, once an Unread ticket's lifetime has been read, when it
+	// ends in Unix nanoseconds (math.MaxInt64: unknown); 0 before.
+	lifeEnd atomic.Int64
 	lin     *lineage // the chain it belongs to; its cache is the one it was put in
 	owner   *bucket  // nil once out of the cache; guarded by lin.cache.mu
 	// claimed is set when a TLS 1.3 ticket is handed out by take, takeOfLineage
@@ -165,7 +175,36 @@ func newItem(e entry, now time.Time, maxAge time.Duration) *item {
 	if !now.Before(expires) {
 		return nil
 	}
-	return &item{entry: e, expires: expires}
+	return &item{entry: e, expires: expires, arrived: now}
+}
+
+// live reports whether it may still be offered at now, reading an Unread
+// ticket's lifetime first unless sole is set. sole says that it is the
+// only session a lookup could offer: offering it unread then changes
+// nothing, because crypto/tls refuses to present a TLS 1.3 ticket past its
+// lifetime (handshake_client.go, loadSession: useBy) and calls
+// Put(key, nil), which forgets it, and the connection makes a full
+// handshake as it would with nothing offered. Reading it anyway would
+// cost every resumed handshake an encoding of the whole session state.
+func (it *item) live(now time.Time, sole bool) bool {
+	if !now.Before(it.expires) {
+		return false
+	}
+	if !it.Unread {
+		return true
+	}
+	end := it.lifeEnd.Load()
+	if end == 0 {
+		if sole {
+			return true
+		}
+		end = math.MaxInt64
+		if info, err := describe(it.State); err == nil && info.TLS13() {
+			end = it.arrived.Add(info.Lifetime).UnixNano()
+		}
+		it.lifeEnd.Store(end)
+	}
+	return now.UnixNano() < end
 }
 
 // put stores e under lin.key as a session of lin; lin.cache must be c.
@@ -228,7 +267,8 @@ func (c *Cache) take(key string) *item {
 	for len(b.tickets) > 0 && found == nil {
 		it := b.tickets[0]
 		c.remove(it)
-		if now.Before(it.expires) && it.claimed.CompareAndSwap(false, true) {
+		sole := len(b.tickets) == 0 && b.tls12 == nil
+		if it.live(now, sole) && it.claimed.CompareAndSwap(false, true) {
 			found = it
 		}
 	}
@@ -259,7 +299,7 @@ func (c *Cache) takeOfLineage(lin *lineage) *item {
 	}
 	for i := len(b.tickets) - 1; i >= 0; i-- {
 		it := b.tickets[i]
-		if it.lin == lin && now.Before(it.expires) && it.claimed.CompareAndSwap(false, true) {
+		if it.lin == lin && it.live(now, false) && it.claimed.CompareAndSwap(false, true) {
 			c.remove(it)
 			return it
 		}

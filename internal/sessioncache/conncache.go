@@ -81,10 +81,11 @@ func (cc *ConnCache) Get(key string) (*tls.ClientSessionState, bool) {
 // Put stores a session the connection received: with the chain of the
 // session it resumed, under that chain's key and in that chain's cache; after
 // a full handshake, under the connection's own key (or the one StoreUnder
-// set), beginning a chain. key is ignored. The protocol version and ticket
-// lifetime come from describe, or from SetConnectionState when it told
-// TLS 1.2 or describe fails; failing both, the session is taken for a
-// single-use TLS 1.3 ticket. A session received after offering one inherits
+// set), beginning a chain. key is ignored. The protocol version comes from
+// SetConnectionState, else from describe, which also gives the ticket
+// lifetime; failing both, the session is taken for a single-use TLS 1.3
+// ticket. When SetConnectionState told TLS 1.3, the lifetime is left
+// unread until a choice depends on it (see entry.Unread). A session received after offering one inherits
 // its Born, unless SetConnectionState said the server did not resume: then
 // it is dated from that full handshake, however late it arrives. Renewing a
 // session never extends its age cap.
@@ -114,6 +115,10 @@ func (cc *ConnCache) Put(key string, s *tls.ClientSessionState) {
 		// describe costs microseconds (it encodes the whole state) and would
 		// only tell what is known: a TLS 1.2 ticket has no lifetime to read.
 		e.TLS13 = false
+	} else if version != 0 {
+		// A TLS 1.3 ticket: its lifetime is read when a choice depends on
+		// it (item.live), which most resumptions never need.
+		e.Unread = true
 	} else if info, err := describe(s); err == nil {
 		e.TLS13, e.Lifetime = info.TLS13(), info.Lifetime
 	} else if version != 0 {
@@ -260,7 +265,7 @@ func (cc *ConnCache) CopyFrom(src *ConnCache) bool {
 	}
 	var pick *item
 	for _, it := range slices.Backward(recs) {
-		if it.TLS13 && now.Before(it.expires) && it.claim() {
+		if it.TLS13 && it.live(now, false) && it.claim() {
 			pick = it
 			break
 		}
@@ -273,7 +278,7 @@ func (cc *ConnCache) CopyFrom(src *ConnCache) bool {
 	}
 	if pick == nil {
 		for _, it := range slices.Backward(recs) {
-			if now.Before(it.expires) {
+			if it.live(now, false) {
 				pick = it
 				break
 			}

@@ -38,7 +38,11 @@
 // lives longer than seven days (RFC 8446, Section 4.6.1). TLS 1.2 tickets
 // carry only a lifetime hint (RFC 5077, Section 3.3), which crypto/tls does
 // not keep, so only the age cap applies to them. Expired sessions are dropped,
-// never offered. The number of keys is bounded (default 50, least recently
+// never offered, with one exception that changes nothing: a ticket's lifetime
+// is read (which costs an encoding of the whole session state) only when a
+// lookup has another session to offer instead; the only one left is offered
+// unread, and crypto/tls refuses to present it past its lifetime (and has it
+// forgotten), so the connection makes a full handshake as with nothing offered. The number of keys is bounded (default 50, least recently
 // used evicted) and so is each key's queue (default 8, oldest dropped).
 //
 // # Using it with crypto/tls

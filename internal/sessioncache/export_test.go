@@ -45,7 +45,7 @@ func (c *Cache) TakeThis(s *tls.ClientSessionState) bool {
 		return false
 	}
 	c.remove(it)
-	if !now.Before(it.expires) {
+	if !it.live(now, false) {
 		return false
 	}
 	return !it.TLS13 || it.claimed.CompareAndSwap(false, true)
