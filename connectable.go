@@ -206,8 +206,10 @@ func resolveIdentity(id Connectable) (serverName, error) {
 
 func hostIdentity(host string, port uint16) (serverName, error) {
 	h := strings.TrimSuffix(host, ".")
-	if ip, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
-		return serverName{ip: ip.Unmap().WithZone(""), port: port}, nil
+	if a := strings.Trim(h, "[]"); mayBeIP(a) {
+		if ip, err := netip.ParseAddr(a); err == nil {
+			return serverName{ip: ip.Unmap().WithZone(""), port: port}, nil
+		}
 	}
 	if h == "" {
 		return serverName{}, newError(ErrorMisc, nil, "empty server identity")
@@ -220,6 +222,21 @@ func hostIdentity(host string, port uint16) (serverName, error) {
 		return serverName{}, newError(ErrorMisc, err, "invalid server identity %q", host)
 	}
 	return serverName{host: strings.ToLower(ascii), port: port}, nil
+}
+
+// mayBeIP reports whether netip.ParseAddr could read s: an IPv6 literal
+// has a colon, an IPv4 one only digits and dots. It spares a host name
+// the error value ParseAddr allocates, on every handshake.
+func mayBeIP(s string) bool {
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && c != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // isPlainHostname reports whether h is made of labels of ASCII letters,
