@@ -105,12 +105,15 @@ func waitOrDone(done <-chan struct{}) { <-done }
 // broken or hostile server may send and a crypto/tls server never does
 // (thousands of session tickets, odd lifetimes, alerts at any time). The
 // server sends no ticket itself, so the handler's records are the first
-// under those keys.
-func startRecordServer(t testing.TB, leaf *testpki.Leaf, handle func(r *serverRecords, done <-chan struct{})) *hostileServer {
+// under those keys. options adjust the server's tls.Config.
+func startRecordServer(t testing.TB, leaf *testpki.Leaf, handle func(r *serverRecords, done <-chan struct{}), options ...func(*tls.Config)) *hostileServer {
 	t.Helper()
 	cfg := serverConfig(leaf)
 	cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS13, tls.VersionTLS13
 	cfg.SessionTicketsDisabled = true
+	for _, o := range options {
+		o(cfg)
+	}
 	return startHostileServer(t, func(c net.Conn, done <-chan struct{}) {
 		var keyLog bytes.Buffer
 		cfg := cfg.Clone()

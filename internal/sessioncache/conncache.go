@@ -56,7 +56,7 @@ func NewConnCache(c *Cache, key string) *ConnCache {
 
 var _ tls.ClientSessionCache = (*ConnCache)(nil)
 
-// Get returns the session CopyFrom set, if any, else one taken from the
+// Get returns the session CopyFrom set, if any and still unexpired, else one taken from the
 // cache under the connection's key (the oldest unexpired TLS 1.3 ticket, taken out; else the TLS 1.2 state). crypto/tls calls it
 // once, before the ClientHello; key is ignored.
 func (cc *ConnCache) Get(key string) (*tls.ClientSessionState, bool) {
@@ -65,6 +65,12 @@ func (cc *ConnCache) Get(key string) (*tls.ClientSessionState, bool) {
 	it := cc.copied
 	cc.copied = nil
 	cc.mu.Unlock()
+	if it != nil && !it.live(cc.now(), false) {
+		// CopyFrom checked it, but the handshake may come much later:
+		// past the chain's age cap, which crypto/tls does not know of,
+		// the copy is offered no more than a lookup would offer it.
+		it = nil
+	}
 	fromCopy := it != nil
 	if it == nil && cc.cache != nil {
 		it = cc.cache.take(cc.key)
