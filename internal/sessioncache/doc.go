@@ -42,7 +42,9 @@
 // is read (which costs an encoding of the whole session state) only when a
 // lookup has another session to offer instead; the only one left is offered
 // unread, and crypto/tls refuses to present it past its lifetime (and has it
-// forgotten), so the connection makes a full handshake as with nothing offered. The number of keys is bounded (default 50, least recently
+// forgotten), so the connection makes a full handshake as with nothing offered.
+// (ConnCache leaves lifetimes unread when it knows the version; SharedCache
+// reads every one as it arrives.) The number of keys is bounded (default 50, least recently
 // used evicted) and so is each key's queue (default 8, oldest dropped).
 //
 // # Using it with crypto/tls
