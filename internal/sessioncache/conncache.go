@@ -56,9 +56,10 @@ func NewConnCache(c *Cache, key string) *ConnCache {
 
 var _ tls.ClientSessionCache = (*ConnCache)(nil)
 
-// Get returns the session CopyFrom set, if any and still unexpired, else one taken from the
-// cache under the connection's key (the oldest unexpired TLS 1.3 ticket, taken out; else the TLS 1.2 state). crypto/tls calls it
-// once, before the ClientHello; key is ignored.
+// Get returns the session CopyFrom set, if any and still unexpired, else
+// one taken from the cache under the connection's key (the oldest
+// unexpired TLS 1.3 ticket, taken out; else the TLS 1.2 state). crypto/tls
+// calls it once, before the ClientHello; key is ignored.
 func (cc *ConnCache) Get(key string) (*tls.ClientSessionState, bool) {
 	cc.mu.Lock()
 	cc.asked = true
