@@ -7,9 +7,10 @@ import (
 )
 
 // FuzzHostIdentityIPForms: hostIdentity takes a host for an IP address
-// exactly when the code before mayBeIP did (so mayBeIP skips no address): when netip.ParseAddr reads it
-// without one trailing dot and its brackets, as that address unmapped and
-// without its zone; every other string stays a host name (or an error).
+// exactly when the code before mayBeIP did (so mayBeIP skips no address):
+// when netip.ParseAddr reads it without one trailing dot and its brackets,
+// as that address unmapped and without its zone; every other string stays
+// a host name (or an error).
 // The seeds are the forms GIO users write: brackets (also with a trailing
 // dot or a zone), zones, trailing dots, IPv4-mapped and upper-case hex,
 // and what only looks like an address ("0x" forms, leading zeros, short
